@@ -1,0 +1,1 @@
+"""The store recording format: models, reading and writing (the spec's edge of the system)."""

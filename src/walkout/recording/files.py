@@ -1,0 +1,199 @@
+"""Reading and writing recording folders, with errors that name the file and line.
+
+A recording is read as a stream: ``iter_messages`` yields one validated message at a time, so
+memory does not grow with the length of the recording. A malformed line is not fatal: it is
+reported to the caller's ``on_error`` (which logs it) and skipped, so nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import orjson
+from pydantic import ValidationError
+
+from walkout.recording.models import (
+    MESSAGE_ADAPTER,
+    EntryMsg,
+    ExitMsg,
+    ReceiptsFile,
+    StoreLayout,
+    TrackMsg,
+    Truth,
+    WeightMsg,
+)
+
+log = logging.getLogger(__name__)
+
+AnyMessage = WeightMsg | EntryMsg | TrackMsg | ExitMsg
+
+
+class RecordingError(Exception):
+    """A recording cannot be used; the message names the file (and line) and what is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    """One rejected line of events.jsonl."""
+
+    path: Path
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in err["loc"]) or "message"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def read_store(folder: Path) -> StoreLayout:
+    """Load and validate ``store.json`` of a recording folder."""
+    path = Path(folder) / "store.json"
+    if not Path(folder).is_dir():
+        raise RecordingError(f"{folder}: not a recording folder (no such directory)")
+    if not path.is_file():
+        raise RecordingError(f"{path}: missing; every recording needs a store.json")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RecordingError(f"{path}: not valid JSON: {exc}") from exc
+    try:
+        return StoreLayout.model_validate(raw)
+    except ValidationError as exc:
+        raise RecordingError(f"{path}: {_describe(exc)}") from exc
+
+
+def events_path(folder: Path) -> Path:
+    """The events file of a recording: ``events.jsonl`` or ``events.jsonl.gz``, not both."""
+    plain = Path(folder) / "events.jsonl"
+    packed = Path(folder) / "events.jsonl.gz"
+    if plain.is_file() and packed.is_file():
+        raise RecordingError(f"{folder}: holds both events.jsonl and events.jsonl.gz")
+    if plain.is_file():
+        return plain
+    if packed.is_file():
+        return packed
+    raise RecordingError(f"{folder}: missing events.jsonl (or events.jsonl.gz)")
+
+
+def _open_events(path: Path) -> IO[bytes]:
+    if path.suffix == ".gz":
+        return gzip.open(path, "rb")
+    return path.open("rb")
+
+
+def parse_message(raw: bytes | str) -> AnyMessage:
+    """Validate one message (a JSON object); raises ``ValueError`` with a readable reason."""
+    try:
+        return MESSAGE_ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        raise ValueError(_describe(exc)) from exc
+
+
+def iter_messages(
+    folder: Path,
+    on_error: Callable[[LineError], None] | None = None,
+    known_shelves: dict[str, int] | None = None,
+    known_gates: set[str] | None = None,
+) -> Iterator[AnyMessage]:
+    """Yield the validated messages of a recording in delivery order.
+
+    Args:
+        folder: The recording folder.
+        on_error: Called with each rejected line; by default the line is logged as a warning.
+        known_shelves: Shelf id to plate count; a weight line naming another shelf, or with the
+            wrong number of readings, is rejected.
+        known_gates: Gate ids; entry/exit lines naming another gate are rejected.
+    """
+    path = events_path(folder)
+    report = on_error or (lambda err: log.warning("rejected %s", err))
+    with _open_events(path) as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                msg = parse_message(raw)
+            except ValueError as exc:
+                report(LineError(path, number, str(exc)))
+                continue
+            reason = check_references(msg, known_shelves, known_gates)
+            if reason:
+                report(LineError(path, number, reason))
+                continue
+            yield msg
+
+
+def check_references(
+    msg: AnyMessage, known_shelves: dict[str, int] | None, known_gates: set[str] | None
+) -> str | None:
+    """Why a well-formed message does not fit the store (unknown shelf or gate), or None."""
+    if isinstance(msg, WeightMsg) and known_shelves is not None:
+        expected = known_shelves.get(msg.shelf)
+        if expected is None:
+            return f"unknown shelf {msg.shelf!r}"
+        if len(msg.g) != expected:
+            return f"shelf {msg.shelf!r} has {expected} plates, got {len(msg.g)} readings"
+    elif isinstance(msg, EntryMsg | ExitMsg) and known_gates is not None:
+        if msg.gate not in known_gates:
+            return f"unknown gate {msg.gate!r}"
+    return None
+
+
+def read_truth(folder: Path) -> Truth:
+    """Load ``truth.json`` (evaluation only; the engine never calls this)."""
+    path = Path(folder) / "truth.json"
+    if not path.is_file():
+        raise RecordingError(f"{path}: missing; evaluation needs the recording's truth")
+    try:
+        return Truth.model_validate_json(path.read_bytes())
+    except ValidationError as exc:
+        raise RecordingError(f"{path}: {_describe(exc)}") from exc
+
+
+def read_receipts(path: Path) -> ReceiptsFile:
+    """Load a receipts file written by ``replay``."""
+    try:
+        return ReceiptsFile.model_validate_json(Path(path).read_bytes())
+    except (ValidationError, OSError) as exc:
+        raise RecordingError(f"{path}: {exc}") from exc
+
+
+class EventsWriter:
+    """Append messages to events.jsonl(.gz) as compact JSON lines."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh: IO[bytes] = gzip.open(path, "wb") if path.suffix == ".gz" else path.open("wb")
+
+    def write(self, message: dict[str, object]) -> None:
+        self._fh.write(orjson.dumps(message) + b"\n")
+
+    def close(self) -> None:
+        self._fh.close()
+
+    def __enter__(self) -> EventsWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_store(folder: Path, store: StoreLayout) -> None:
+    (Path(folder) / "store.json").write_text(
+        store.model_dump_json(indent=2, exclude_none=True) + "\n", encoding="utf-8"
+    )
+
+
+def write_truth(folder: Path, truth: Truth) -> None:
+    (Path(folder) / "truth.json").write_text(truth.model_dump_json(indent=1) + "\n", "utf-8")
