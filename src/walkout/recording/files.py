@@ -7,6 +7,7 @@ reported to the caller's ``on_error`` (which logs it) and skipped, so nothing ac
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
 import logging
@@ -88,10 +89,11 @@ def events_path(folder: Path) -> Path:
     raise RecordingError(f"{folder}: missing events.jsonl (or events.jsonl.gz)")
 
 
-def _open_events(path: Path) -> IO[bytes]:
+def _wrap(raw: IO[bytes], path: Path) -> IO[bytes]:
+    """The lines of an events file, decompressed where it is gzip (named ``.gz``)."""
     if path.suffix == ".gz":
-        return gzip.open(path, "rb")
-    return path.open("rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb")
+    return contextlib.nullcontext(raw)  # type: ignore[return-value]
 
 
 def parse_message(raw: bytes | str) -> AnyMessage:
@@ -107,6 +109,7 @@ def iter_messages(
     on_error: Callable[[LineError], None] | None = None,
     known_shelves: dict[str, int] | None = None,
     known_gates: set[str] | None = None,
+    progress: Callable[[float], None] | None = None,
 ) -> Iterator[AnyMessage]:
     """Yield the validated messages of a recording in delivery order.
 
@@ -116,11 +119,15 @@ def iter_messages(
         known_shelves: Shelf id to plate count; a weight line naming another shelf, or with the
             wrong number of readings, is rejected.
         known_gates: Gate ids; entry/exit lines naming another gate are rejected.
+        progress: Called every few thousand lines with the fraction of the file read.
     """
     path = events_path(folder)
     report = on_error or (lambda err: log.warning("rejected %s", err))
-    with _open_events(path) as fh:
+    size = max(path.stat().st_size, 1)
+    with path.open("rb") as raw_fh, _wrap(raw_fh, path) as fh:
         for number, raw in enumerate(fh, start=1):
+            if progress is not None and number % 5000 == 0:
+                progress(min(1.0, raw_fh.tell() / size))
             if not raw.strip():
                 continue
             try:

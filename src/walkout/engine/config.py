@@ -1,0 +1,123 @@
+"""Every threshold of the engine, named, documented and validated in one place."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EngineConfig(BaseModel):
+    """Tuning knobs of the engine. Defaults suit a store like the spec's; each says its cost."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # --- ordering -------------------------------------------------------------------------
+    reorder_window_s: float = Field(
+        2.0,
+        gt=0,
+        description="How long a message is held back so that late ones can be put in time order. "
+        "The spec allows lines up to 2 s late; lower it and late lines are dropped, raise it "
+        "and every decision comes later.",
+    )
+
+    # --- weights ----------------------------------------------------------------------------
+    chunk_samples: int = Field(
+        8, ge=1, description="Load-cell samples handled together per shelf (vectorised)."
+    )
+    activity_sigma: float = Field(
+        6.0,
+        gt=0,
+        description="A plate is active once it leaves its baseline by this many noise sd.",
+    )
+    activity_min_g: float = Field(
+        6.0, gt=0, description="Floor of the activity threshold in grams, for very quiet cells."
+    )
+    settle_s: float = Field(
+        0.5,
+        gt=0,
+        description="How long a plate must hold still before its new level is read. Longer "
+        "resists ringing better but delays every event.",
+    )
+    settle_tolerance_sigma: float = Field(
+        4.0, gt=0, description="Samples within this many noise sd of the median count as still."
+    )
+    settle_tolerance_min_g: float = Field(3.0, gt=0, description="Floor of that tolerance in g.")
+    settle_outliers: int = Field(
+        2, ge=0, description="Samples allowed outside the tolerance in a still window (spikes)."
+    )
+    min_step_g: float = Field(
+        8.0,
+        gt=0,
+        description="Smallest net change worth explaining. Capped at half the lightest product.",
+    )
+    max_active_s: float = Field(
+        60.0, gt=0, description="A plate that never settles is re-zeroed after this long."
+    )
+    baseline_follow: float = Field(
+        0.05, gt=0, le=1, description="How fast a quiet plate's baseline follows slow drift."
+    )
+
+    # --- products ---------------------------------------------------------------------------
+    max_units_per_reach: int = Field(4, ge=1, description="Most units one hand takes at once.")
+    listed_weight_rel_sd: float = Field(
+        0.03,
+        ge=0,
+        description="Prior spread of a product's true mean weight around its listed weight "
+        "(real units run a few percent off); learned away as picks are seen.",
+    )
+    measure_sd_g: float = Field(
+        1.5, gt=0, description="Error of one settled weight change beyond the cell's noise."
+    )
+    unknown_object_prior: float = Field(
+        1e-4, gt=0, description="Prior of a change that no product explains (a bag, a hand)."
+    )
+
+    # --- people ----------------------------------------------------------------------------
+    entry_window_s: float = Field(
+        4.0,
+        gt=0,
+        description="A new track near an entry gate this soon after a scan is its person.",
+    )
+    entry_radius_m: float = Field(
+        2.5, gt=0, description="How near an entry gate a new track starts."
+    )
+    exit_radius_m: float = Field(2.5, gt=0, description="How near an exit gate a leaver must be.")
+    lost_after_s: float = Field(
+        0.25, gt=0, description="A track silent this long may come back under a new id."
+    )
+    max_speed_mps: float = Field(2.5, gt=0, description="Fastest plausible walking speed.")
+    encounter_radius_m: float = Field(
+        0.9, gt=0, description="Two people closer than this may have had their track ids swapped."
+    )
+    separation_radius_m: float = Field(
+        1.1, gt=0, description="An encounter is judged once the two are this far apart again."
+    )
+    hand_sd_m: float = Field(
+        0.12, gt=0, description="How far a seen hand may be from the plate it touched."
+    )
+    body_sd_m: float = Field(
+        0.35, gt=0, description="How far a person stands from where one reaches a plate."
+    )
+    reach_margin_s: float = Field(
+        0.8, ge=0, description="Hands are looked for this long before and after a plate's activity."
+    )
+    occluded_hands_factor: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Weight of the body-position evidence for a person whose hands were unseen.",
+    )
+
+    # --- decisions ---------------------------------------------------------------------------
+    review_below: float = Field(
+        0.9,
+        gt=0,
+        le=1,
+        description="An event whose best explanation has a lower posterior sends the receipt to "
+        "review. Lower it and fewer receipts are reviewed but more wrong ones pass.",
+    )
+    decide_delay_s: float = Field(
+        1.5, ge=0, description="Settled events wait this long for identity swaps to be judged."
+    )
+    exit_settle_s: float = Field(
+        1.0, ge=0, description="A receipt is final this long (store clock) after its last exit."
+    )

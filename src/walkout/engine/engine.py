@@ -1,0 +1,405 @@
+"""The engine: messages in, cart changes and receipts out. Pure, synchronous and deterministic.
+
+The caller owns the loop and the clock: a file replay feeds lines as fast as it can read them, the
+live service feeds them as they arrive; both get the same outputs, because every message first
+passes the reorder buffer and everything after it runs on the store clock of the messages alone.
+State is bounded by the store (plates, stock) and the people inside; a finished account's cart
+leaves the engine with its receipt.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+from walkout.engine.cart import (
+    Cart,
+    CartChange,
+    FinalReceipt,
+    PersonEvidence,
+    ProductEvidence,
+    StoreAlert,
+    WeightEvent,
+)
+from walkout.engine.config import EngineConfig
+from walkout.engine.fusion import Decision, decide_pick, decide_putback
+from walkout.engine.ordering import AnyMessage, ReorderBuffer
+from walkout.engine.products import Hypothesis, ProductModel, Unit, posterior
+from walkout.engine.store import StoreIndex
+from walkout.engine.tracking import PeopleTracker, Proximity
+from walkout.engine.weights import PlateChange, ShelfDetector
+from walkout.recording.models import EntryMsg, ExitMsg, StoreLayout, TrackMsg, WeightMsg
+
+log = logging.getLogger(__name__)
+
+Output = CartChange | FinalReceipt | StoreAlert
+
+SPLIT_PRIOR = 0.3
+"""Two plates under a straddling product changing together: odds that it was two events."""
+
+MAX_WAIT_S = 6.0
+"""Longest a settled change waits for a neighbour or an identity verdict before it is decided."""
+
+
+@dataclass(slots=True)
+class EngineStats:
+    messages: int = 0
+    events: int = 0
+    picks: int = 0
+    putbacks: int = 0
+    unexplained: int = 0
+    unattributed: int = 0
+    alerts: deque[StoreAlert] = field(default_factory=lambda: deque(maxlen=1000))
+
+
+class Engine:
+    """Turns a store's message stream into cart changes and final receipts."""
+
+    def __init__(self, layout: StoreLayout, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self.store = StoreIndex(layout)
+        self.buffer = ReorderBuffer(self.config.reorder_window_s)
+        min_step = min(self.config.min_step_g, 0.5 * self.store.lightest_g)
+        self.detectors: dict[str, ShelfDetector] = {
+            sid: ShelfDetector(
+                shelf,
+                self.store.noise_sd[list(shelf.plates)],
+                self.config,
+                layout.sensor_rate_hz,
+                min_step,
+            )
+            for sid, shelf in self.store.shelves.items()
+        }
+        self._plate_col: dict[int, tuple[str, int]] = {
+            p: (sid, col)
+            for sid, shelf in self.store.shelves.items()
+            for col, p in enumerate(shelf.plates)
+        }
+        self.people = PeopleTracker(self.store, self.config)
+        self.products = ProductModel(self.store, self.config)
+        self.carts: dict[str, Cart] = {}
+        self.pending: list[PlateChange] = []
+        self.finalize_at: dict[str, float] = {}
+        self.now = -math.inf
+        self.stats = EngineStats()
+        self._next_id = 1
+
+    # -- public -----------------------------------------------------------------------------
+
+    def feed(self, msg: AnyMessage) -> list[Output]:
+        """Accept one message (any delivery order); returns what became final because of it."""
+        self.stats.messages += 1
+        out: list[Output] = []
+        if self.buffer.push(msg):
+            for ready in self.buffer.pop_ready():
+                self._process(ready, out)
+        return out
+
+    def finish(self) -> list[Output]:
+        """End of the stream: decide everything still open and close every cart."""
+        out: list[Output] = []
+        for ready in self.buffer.drain():
+            self._process(ready, out)
+        for shelf_id, det in self.detectors.items():
+            for change in det.flush():
+                self._on_change(shelf_id, change)
+        self._decide(out, force=True)
+        for account in sorted(self.carts):
+            out.append(self._finalize(account))
+        return out
+
+    def stock(self) -> list[dict[str, float]]:
+        """Estimated planogram units per plate (for restock views)."""
+        return [dict(s.counts) for s in self.products.stock]
+
+    # -- message handling ------------------------------------------------------------------
+
+    def _process(self, msg: AnyMessage, out: list[Output]) -> None:
+        self.now = msg.t
+        if isinstance(msg, WeightMsg):
+            det = self.detectors.get(msg.shelf)
+            if det is None:
+                log.warning("weight for unknown shelf %r ignored", msg.shelf)
+                return
+            for change in det.add(msg.t, msg.g):
+                self._on_change(msg.shelf, change)
+        elif isinstance(msg, TrackMsg):
+            hands = tuple(msg.hands or ())
+            self.people.on_track(msg.t, msg.id, msg.pos, hands)
+        elif isinstance(msg, EntryMsg):
+            self.people.on_entry(msg.t, msg.gate, msg.account)
+            self.carts.setdefault(msg.account, Cart(msg.account))
+        elif isinstance(msg, ExitMsg):
+            left = self.people.on_exit(msg.t, msg.gate)
+            if left is not None and left.account is not None and left.account_done:
+                self.finalize_at[left.account] = msg.t + self.config.exit_settle_s
+        if self.pending:
+            self._decide(out)
+        if self.finalize_at:
+            self._finalize_due(out)
+
+    def _on_change(self, shelf_id: str, change: PlateChange) -> None:
+        self.products.initialise_counts(change.plate, change.level_before_g)
+        self.pending.append(change)
+
+    # -- deciding events --------------------------------------------------------------------
+
+    def _neighbour_busy(self, change: PlateChange) -> bool:
+        for other in self.store.neighbours_sharing(change.plate):
+            sid, col = self._plate_col[other]
+            since = self.detectors[sid].active_since(col)
+            if since is not None and since <= change.t_end + 0.5:
+                return True
+        return False
+
+    def _decide(self, out: list[Output], force: bool = False) -> None:
+        cfg = self.config
+        encounter = self.people.open_encounter_since()
+        ready: list[PlateChange] = []
+        for ch in self.pending:
+            if not force:
+                due = ch.t_settled + cfg.decide_delay_s
+                if self.now < due:
+                    continue
+                waited_out = self.now >= due + MAX_WAIT_S
+                if (
+                    not waited_out
+                    and encounter is not None
+                    and encounter <= ch.t_end + cfg.reach_margin_s
+                ):
+                    continue
+                if not waited_out and self._neighbour_busy(ch):
+                    continue
+            ready.append(ch)
+        if not ready:
+            return
+        taken = {id(c) for c in ready}
+        self.pending = [c for c in self.pending if id(c) not in taken]
+        for group in _group_straddles(self.store, sorted(ready, key=lambda c: (c.t_end, c.plate))):
+            self._decide_group(group, out)
+
+    def _decide_group(self, group: list[PlateChange], out: list[Output]) -> None:
+        if len(group) == 2:
+            a, b = group
+            if a.delta_g < 0 and b.delta_g < 0 and not self._straddle_fits_better(a, b):
+                self._decide_group([a], out)
+                self._decide_group([b], out)
+                return
+            if (a.delta_g < 0) != (b.delta_g < 0):
+                self._decide_group([a], out)
+                self._decide_group([b], out)
+                return
+        plates = tuple(c.plate for c in group)
+        total = sum(c.delta_g for c in group)
+        event = WeightEvent(
+            event_id=self._new_id(),
+            shelf=self.store.shelf_of_plate[plates[0]],
+            plates=tuple(self.store.plate_ids[p] for p in plates),
+            t_start=min(c.t_start for c in group),
+            t_end=max(c.t_end for c in group),
+            delta_g=tuple(round(c.delta_g, 1) for c in group),
+        )
+        self.stats.events += 1
+        people = [
+            p
+            for p in self.people.proximity(list(plates), event.t_start, event.t_end)
+            if self._was_inside(p, event.t_start)
+        ]
+        if total < 0:
+            decision = decide_pick(self.products.pick_hypotheses(plates, -total), people)
+        else:
+            carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
+            decision = decide_putback(self.products, plates, total, people, carts)
+        self._apply(event, plates, total, decision, out)
+
+    def _straddle_fits_better(self, a: PlateChange, b: PlateChange) -> bool:
+        """Is one straddling product likelier than two separate picks on the two plates?"""
+        pair = (min(a.plate, b.plate), max(a.plate, b.plate))
+        joint = sum(
+            h.score
+            for h in self.products.pick_hypotheses(pair, -(a.delta_g + b.delta_g))
+            if not h.unknown
+        )
+        split = SPLIT_PRIOR
+        for c in (a, b):
+            split *= sum(h.score for h in self.products.pick_hypotheses((c.plate,), -c.delta_g))
+        return joint >= split
+
+    def _was_inside(self, p: Proximity, t: float) -> bool:
+        person = self.people.people.get(p.pid)
+        return person is not None and (person.exit_t is None or person.exit_t >= t)
+
+    def _apply(
+        self,
+        event: WeightEvent,
+        plates: tuple[int, ...],
+        total: float,
+        decision: Decision,
+        out: list[Output],
+    ) -> None:
+        hyp = decision.hypothesis
+        is_pick = total < 0
+        products = tuple(
+            ProductEvidence(h.describe(), h.skus(), round(h.expected_g, 1), round(pr, 4))
+            for h, pr in decision.product_alternatives
+        )
+        people = tuple(
+            PersonEvidence(p.account, p.pid, round(p.hand_m, 3), round(p.body_m, 3), round(pr, 4))
+            for p, pr in decision.person_alternatives
+        )
+        if hyp.unknown:
+            self.stats.unexplained += 1
+            self._alert(
+                out,
+                event,
+                "unexplained",
+                f"{total:+.0f} g on {', '.join(event.plates)} fits no product",
+            )
+            return
+        person = decision.person
+        if person is None or person.account is None or person.account not in self.carts:
+            self.stats.unattributed += 1
+            what = "taken" if is_pick else "put back"
+            self._alert(
+                out,
+                event,
+                "unattributed",
+                f"{hyp.describe()} {what} with no shopper's account near",
+            )
+            if is_pick:
+                self.products.take(plates, hyp)
+            return
+        cart = self.carts[person.account]
+        if is_pick:
+            units = self._units_taken(hyp, -total)
+            change = CartChange(
+                self._new_id(),
+                event.event_id,
+                person.account,
+                "pick",
+                hyp.skus(),
+                event,
+                products,
+                people,
+                decision.confidence,
+            )
+            cart.add(units, change)
+            self.products.take(plates, hyp)
+            if len(units) == 1 and not hyp.units and decision.product_alternatives[0][1] > 0.98:
+                self.products.learn(units[0].sku, units[0].weight_g)
+            self.stats.picks += 1
+        else:
+            parent = cart.units.get(hyp.units[0].uid, (None, None))[1] if hyp.units else None
+            change = CartChange(
+                self._new_id(),
+                parent,
+                person.account,
+                "putback",
+                hyp.skus(),
+                event,
+                products,
+                people,
+                decision.confidence,
+            )
+            cart.remove(hyp.units, change)
+            self.products.put(plates, hyp.units)
+            self.stats.putbacks += 1
+        out.append(change)
+        if decision.confidence < self.config.review_below:
+            self._flag_review(change, decision)
+
+    def _units_taken(self, hyp: Hypothesis, removed_g: float) -> tuple[Unit, ...]:
+        """Units for a pick; each planogram unit gets its share of the measured weight."""
+        units: list[Unit] = list(hyp.units)
+        known = sum(u.weight_g for u in units)
+        expected = [(sku, k, self.products.mean_weight(sku)[0]) for sku, k in hyp.planogram]
+        expected_total = sum(k * mu for _, k, mu in expected) or 1.0
+        rest = max(removed_g - known, 0.0)
+        count = sum(k for _, k, _ in expected)
+        for sku, k, mu in expected:
+            share = rest * (mu / expected_total)
+            sd = max(self.products.unit_sd(sku), 1.0) if count > 1 else self.config.measure_sd_g
+            for _ in range(k):
+                units.append(Unit(self.products.new_uid(), sku, share, sd))
+        return tuple(units)
+
+    def _flag_review(self, change: CartChange, decision: Decision) -> None:
+        best = decision.product_alternatives[0][0].describe()
+        alts = "; ".join(
+            f"{h.describe()} p={pr:.2f}" for h, pr in decision.product_alternatives[1:3]
+        )
+        who = "; ".join(
+            f"{p.account or 'unknown'} p={pr:.2f}" for p, pr in decision.person_alternatives[:3]
+        )
+        reason = (
+            f"event {change.event.event_id} at t={change.event.t_end:.1f} on {'+'.join(change.event.plates)}: "
+            f"{change.kind} {best} (confidence {decision.confidence:.2f}); "
+            f"other products: {alts or 'none'}; people: {who or 'none'}"
+        )
+        accounts = {change.account}
+        accounts.update(
+            p.account
+            for p, pr in decision.person_alternatives
+            if p.account and pr > 1 - self.config.review_below
+        )
+        for account in sorted(accounts):
+            cart = self.carts.get(account)
+            if cart is not None:
+                cart.review_reasons.append(reason)
+
+    def _alert(self, out: list[Output], event: WeightEvent, kind: str, message: str) -> None:
+        alert = StoreAlert(event.t_end, kind, message, event)
+        self.stats.alerts.append(alert)
+        out.append(alert)
+        log.info("alert %s: %s", kind, message)
+
+    # -- closing accounts -------------------------------------------------------------------
+
+    def _finalize_due(self, out: list[Output]) -> None:
+        for account, due in sorted(self.finalize_at.items(), key=lambda x: x[1]):
+            if self.now < due:
+                continue
+            if any(c.t_start <= due for c in self.pending):
+                continue
+            out.append(self._finalize(account))
+
+    def _finalize(self, account: str) -> FinalReceipt:
+        self.finalize_at.pop(account, None)
+        cart = self.carts.pop(account)
+        doubts: list[str] = []
+        for person in self.people.people.values():
+            if person.account == account:
+                doubts.extend(person.identity_doubt)
+        receipt = cart.receipt(self.store, doubts)
+        return FinalReceipt(receipt, tuple(cart.changes))
+
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id - 1
+
+
+def _group_straddles(store: StoreIndex, changes: list[PlateChange]) -> list[list[PlateChange]]:
+    """Pair changes on neighbouring plates under a straddling product that overlap in time."""
+    groups: list[list[PlateChange]] = []
+    used: set[int] = set()
+    for i, a in enumerate(changes):
+        if i in used:
+            continue
+        group = [a]
+        for j in range(i + 1, len(changes)):
+            b = changes[j]
+            if j in used:
+                continue
+            pair = (min(a.plate, b.plate), max(a.plate, b.plate))
+            if pair in store.straddle and a.t_start - 0.5 <= b.t_end and b.t_start - 0.5 <= a.t_end:
+                group.append(b)
+                used.add(j)
+                break
+        used.add(i)
+        groups.append(group)
+    return groups
+
+
+__all__ = ["Engine", "EngineStats", "Output", "posterior"]

@@ -1,0 +1,418 @@
+"""Who is who: from opaque camera track ids to the people inside and the accounts they belong to.
+
+Track ids are not people. A person is admitted by an entry scan (the first new track at that
+gate afterwards), may lose their track and come back under a new id (matched to the person whose
+track fell silent nearby), and may have their id swapped with another's when two people cross
+(judged once they separate, by which assignment keeps both walking as they were). The mapping from
+track id to person is therefore kept as time segments, and the history of each id is kept for a
+short horizon so that a weight event can ask who had a hand near a plate at a given time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from walkout.engine.config import EngineConfig
+from walkout.engine.store import StoreIndex
+
+log = logging.getLogger(__name__)
+
+FloatArray = NDArray[np.float64]
+
+HISTORY_S = 30.0
+"""How long the positions of a track are kept: longer than any event waits to be decided."""
+
+
+@dataclass(slots=True)
+class TrackHistory:
+    """Recent samples of one track id."""
+
+    t: deque[float] = field(default_factory=deque)
+    pos: deque[tuple[float, float]] = field(default_factory=deque)
+    hands: deque[tuple[tuple[float, float, float], ...]] = field(default_factory=deque)
+    segments: list[tuple[float, int]] = field(default_factory=list)  # (from t, person id)
+
+    def append(
+        self, t: float, pos: tuple[float, float], hands: tuple[tuple[float, float, float], ...]
+    ) -> None:
+        self.t.append(t)
+        self.pos.append(pos)
+        self.hands.append(hands)
+        while self.t and self.t[0] < t - HISTORY_S:
+            self.t.popleft()
+            self.pos.popleft()
+            self.hands.popleft()
+
+    def person_at(self, t: float) -> int:
+        pid = self.segments[0][1]
+        for start, who in self.segments:
+            if start <= t:
+                pid = who
+        return pid
+
+    @property
+    def person(self) -> int:
+        return self.segments[-1][1]
+
+    def velocity(self, until: float, span: float = 1.0) -> tuple[float, float]:
+        """Mean velocity over ``span`` seconds up to ``until`` (zero with too few samples)."""
+        pts = [(t, p) for t, p in zip(self.t, self.pos, strict=True) if until - span <= t <= until]
+        if len(pts) < 3:
+            return (0.0, 0.0)
+        (ta, pa), (tb, pb) = pts[0], pts[-1]
+        dt = tb - ta
+        if dt <= 0:
+            return (0.0, 0.0)
+        return ((pb[0] - pa[0]) / dt, (pb[1] - pa[1]) / dt)
+
+    def position_at(self, t: float) -> tuple[float, float]:
+        """Position at the sample nearest in time to ``t``."""
+        best = min(range(len(self.t)), key=lambda i: abs(self.t[i] - t))
+        return self.pos[best]
+
+
+@dataclass(slots=True)
+class Person:
+    """One human inside the store."""
+
+    pid: int
+    account: str | None
+    entered_t: float
+    track: str
+    inside: bool = True
+    exit_t: float | None = None
+    last_t: float = 0.0
+    last_pos: tuple[float, float] = (0.0, 0.0)
+    identity_doubt: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Proximity:
+    """How near one person was to a set of plates during an event."""
+
+    pid: int
+    account: str | None
+    hand_m: float  # nearest seen hand to the plates; inf when no hand was seen
+    body_m: float  # nearest body position to where one stands to reach the plates
+    hands_seen: bool
+    likelihood: float
+
+
+@dataclass(slots=True)
+class _Encounter:
+    a: str
+    b: str
+    t0: float
+    pos0: dict[str, tuple[float, float]]
+    vel0: dict[str, tuple[float, float]]
+    closest_t: float
+    closest_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class Exit:
+    """A person left the store; ``account_done`` when they were the last of their party inside."""
+
+    pid: int
+    account: str | None
+    t: float
+    account_done: bool
+
+
+class PeopleTracker:
+    """Keeps people, their accounts and their recent track history."""
+
+    def __init__(self, store: StoreIndex, config: EngineConfig) -> None:
+        self.store = store
+        self.config = config
+        self.people: dict[int, Person] = {}
+        self.tracks: dict[str, TrackHistory] = {}
+        self._next_pid = 1
+        self._pending_scans: dict[str, deque[tuple[float, str]]] = {
+            g: deque() for g in store.entry_gates
+        }
+        self._encounters: dict[tuple[str, str], _Encounter] = {}
+        self.inside_by_account: dict[str, set[int]] = {}
+        self.unmatched_exits = 0
+
+    # -- messages ---------------------------------------------------------------------------
+
+    def on_entry(self, t: float, gate: str, account: str) -> None:
+        """A scan: the next person through ``gate`` belongs to ``account``."""
+        if gate not in self._pending_scans:
+            log.warning("entry scan at unknown gate %r ignored", gate)
+            return
+        # A track that appeared at this gate just before its scan was processed is claimed now.
+        for person in self.people.values():
+            if (
+                person.account is None
+                and person.inside
+                and 0.0 <= t - person.entered_t <= 1.0
+                and self._near_gate(person.last_pos, gate, self.store.entry_gates)
+            ):
+                self._assign_account(person, account)
+                return
+        self._pending_scans[gate].append((t, account))
+
+    def on_track(
+        self,
+        t: float,
+        track_id: str,
+        pos: tuple[float, float],
+        hands: tuple[tuple[float, float, float], ...],
+    ) -> None:
+        history = self.tracks.get(track_id)
+        if history is None:
+            history = TrackHistory()
+            history.segments.append((t, self._identify_new_track(t, track_id, pos)))
+            self.tracks[track_id] = history
+        history.append(t, pos, hands)
+        person = self.people[history.person]
+        if person.track == track_id:
+            person.last_t = t
+            person.last_pos = pos
+        self._watch_encounters(t, track_id, pos)
+
+    def on_exit(self, t: float, gate: str) -> Exit | None:
+        """The person nearest the exit gate at ``t`` leaves."""
+        g = self.store.exit_gates.get(gate)
+        if g is None:
+            log.warning("exit at unknown gate %r ignored", gate)
+            return None
+        best: tuple[float, Person] | None = None
+        for person in self.people.values():
+            if not person.inside:
+                continue
+            hist = self.tracks.get(person.track)
+            if hist is None or not hist.t or t - hist.t[-1] > 3.0:
+                continue
+            x, y = hist.position_at(t)
+            d = math.hypot(x - g.center[0], y - g.center[1])
+            if d <= self.config.exit_radius_m and (best is None or d < best[0]):
+                best = (d, person)
+        if best is None:
+            self.unmatched_exits += 1
+            log.warning("exit at %s t=%.2f with nobody near the gate", gate, t)
+            return None
+        person = best[1]
+        person.inside = False
+        person.exit_t = t
+        done = True
+        if person.account is not None:
+            inside = self.inside_by_account.get(person.account, set())
+            inside.discard(person.pid)
+            done = not inside
+        return Exit(person.pid, person.account, t, done)
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def _identify_new_track(self, t: float, track_id: str, pos: tuple[float, float]) -> int:
+        cfg = self.config
+        for gate_id, scans in self._pending_scans.items():
+            while scans and t - scans[0][0] > cfg.entry_window_s:
+                stale = scans.popleft()
+                log.warning("scan of %s at %s: nobody came through", stale[1], gate_id)
+            if scans and self._near_gate(pos, gate_id, self.store.entry_gates):
+                _, account = scans.popleft()
+                return self._new_person(t, track_id, pos, account).pid
+        # Otherwise a lost track coming back: the silent person nearest where it fell silent.
+        candidates: list[tuple[float, Person]] = []
+        for person in self.people.values():
+            if not person.inside:
+                continue
+            gap = t - person.last_t
+            if gap < cfg.lost_after_s:
+                continue
+            reach = cfg.max_speed_mps * gap + 1.0
+            d = math.hypot(pos[0] - person.last_pos[0], pos[1] - person.last_pos[1])
+            if d <= reach:
+                candidates.append((d / reach, person))
+        if candidates:
+            candidates.sort(key=lambda c: (c[0], c[1].pid))
+            score, person = candidates[0]
+            if len(candidates) > 1 and candidates[1][0] - score < 0.15:
+                other = candidates[1][1]
+                note = (
+                    f"track {track_id} at t={t:.1f} could be either of two people who lost theirs"
+                )
+                for p in (person, other):
+                    if p.account != (other if p is person else person).account:
+                        p.identity_doubt.append(note)
+            person.track = track_id
+            return person.pid
+        if self._near_any_gate(pos, self.store.entry_gates):
+            log.info("track %s appeared at an entry gate with no scan", track_id)
+        else:
+            log.warning("track %s appeared at %s with nobody lost nearby", track_id, pos)
+        return self._new_person(t, track_id, pos, None).pid
+
+    def _new_person(
+        self, t: float, track_id: str, pos: tuple[float, float], account: str | None
+    ) -> Person:
+        person = Person(self._next_pid, None, t, track_id, last_t=t, last_pos=pos)
+        self._next_pid += 1
+        self.people[person.pid] = person
+        if account is not None:
+            self._assign_account(person, account)
+        return person
+
+    def _assign_account(self, person: Person, account: str) -> None:
+        person.account = account
+        self.inside_by_account.setdefault(account, set()).add(person.pid)
+
+    def _near_gate(self, pos: tuple[float, float], gate_id: str, gates: dict[str, object]) -> bool:
+        gate = self.store.entry_gates.get(gate_id) or self.store.exit_gates.get(gate_id)
+        if gate is None:
+            return False
+        return (
+            math.hypot(pos[0] - gate.center[0], pos[1] - gate.center[1])
+            <= self.config.entry_radius_m
+        )
+
+    def _near_any_gate(self, pos: tuple[float, float], gates: dict[str, object]) -> bool:
+        return any(self._near_gate(pos, g, gates) for g in gates)
+
+    # -- swaps ------------------------------------------------------------------------------
+
+    def _watch_encounters(self, t: float, track_id: str, pos: tuple[float, float]) -> None:
+        cfg = self.config
+        me = self.people[self.tracks[track_id].person]
+        for other in self.people.values():
+            if other.pid == me.pid or not other.inside or t - other.last_t > 0.5:
+                continue
+            if other.account is not None and other.account == me.account:
+                continue  # a swap within a party changes nobody's receipt
+            d = math.hypot(pos[0] - other.last_pos[0], pos[1] - other.last_pos[1])
+            key = (min(track_id, other.track), max(track_id, other.track))
+            enc = self._encounters.get(key)
+            if enc is None:
+                if d < cfg.encounter_radius_m and me.inside:
+                    a, b = key
+                    self._encounters[key] = _Encounter(
+                        a,
+                        b,
+                        t,
+                        {k: self.tracks[k].pos[-1] for k in key},
+                        {k: self.tracks[k].velocity(t) for k in key},
+                        t,
+                        d,
+                    )
+                continue
+            if d < enc.closest_m:
+                enc.closest_m, enc.closest_t = d, t
+            if d > cfg.separation_radius_m:
+                self._judge(enc, t)
+                del self._encounters[key]
+
+    def _judge(self, enc: _Encounter, t1: float) -> None:
+        """Decide whether ids ``a`` and ``b`` swapped people during the encounter."""
+        ha, hb = self.tracks[enc.a], self.tracks[enc.b]
+        dt = t1 - enc.t0
+        sd_pos = 0.25 + 0.4 * dt
+        sd_vel = 0.35
+
+        def cost(first: str, second: str) -> float:
+            # ``first`` continued as the person who was ``enc.a`` before; ``second`` as ``enc.b``.
+            total = 0.0
+            for before, after in ((enc.a, first), (enc.b, second)):
+                p0, v0 = enc.pos0[before], enc.vel0[before]
+                pred = (p0[0] + v0[0] * dt, p0[1] + v0[1] * dt)
+                p1 = self.tracks[after].pos[-1]
+                v1 = self.tracks[after].velocity(t1, span=0.6)
+                total += ((pred[0] - p1[0]) ** 2 + (pred[1] - p1[1]) ** 2) / sd_pos**2
+                total += ((v0[0] - v1[0]) ** 2 + (v0[1] - v1[1]) ** 2) / sd_vel**2
+            return total
+
+        keep, swap = cost(enc.a, enc.b), cost(enc.b, enc.a)
+        if swap + 2.0 < keep:
+            pa, pb = ha.person, hb.person
+            ha.segments.append((enc.closest_t, pb))
+            hb.segments.append((enc.closest_t, pa))
+            self.people[pa].track, self.people[pb].track = enc.b, enc.a
+            for pid, tid in ((pa, enc.b), (pb, enc.a)):
+                person = self.people[pid]
+                person.last_t = self.tracks[tid].t[-1]
+                person.last_pos = self.tracks[tid].pos[-1]
+            log.info("track ids %s and %s swapped people at t=%.2f", enc.a, enc.b, enc.closest_t)
+        elif abs(swap - keep) < 2.0:
+            note = (
+                f"tracks {enc.a} and {enc.b} crossed at t={enc.closest_t:.1f}; who is who is unsure"
+            )
+            for h in (ha, hb):
+                self.people[h.person].identity_doubt.append(note)
+
+    def open_encounter_since(self) -> float | None:
+        """Start of the oldest encounter not yet judged (events after it wait for the verdict)."""
+        if not self._encounters:
+            return None
+        return min(e.t0 for e in self._encounters.values())
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def proximity(self, plates: list[int], t0: float, t1: float) -> list[Proximity]:
+        """Everyone who was near ``plates`` between ``t0`` and ``t1`` (with the reach margin)."""
+        cfg = self.config
+        lo, hi = t0 - cfg.reach_margin_s, t1 + cfg.reach_margin_s
+        stand = self.store.stand_point[plates]
+        per_person: dict[int, list[float]] = {}
+        for history in self.tracks.values():
+            if not history.t or history.t[-1] < lo or history.t[0] > hi:
+                continue
+            ts = np.fromiter(history.t, dtype=float)
+            sel = np.flatnonzero((ts >= lo) & (ts <= hi))
+            if len(sel) == 0:
+                continue
+            pos = np.array([history.pos[i] for i in sel])
+            body = np.min(np.linalg.norm(pos[:, None, :] - stand[None, :, :], axis=2), axis=1)
+            hand_d = np.full(len(sel), np.inf)
+            for k, i in enumerate(sel):
+                hands = history.hands[i]
+                if hands:
+                    pts = np.array(hands, dtype=float)
+                    hand_d[k] = min(
+                        float(self.store.distance_to_plate(p, pts).min()) for p in plates
+                    )
+            for k, i in enumerate(sel):
+                pid = history.person_at(float(ts[i]))
+                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0])
+                rec[0] = min(rec[0], float(hand_d[k]))
+                rec[1] = min(rec[1], float(body[k]))
+                if np.isfinite(hand_d[k]):
+                    rec[2] = 1.0
+        out: list[Proximity] = []
+        for pid, (hand_m, body_m, seen) in sorted(per_person.items()):
+            person = self.people[pid]
+            if body_m > 3.0:
+                continue
+            body_term = math.exp(-0.5 * (body_m / cfg.body_sd_m) ** 2)
+            hand_term = (
+                math.exp(-0.5 * (hand_m / cfg.hand_sd_m) ** 2) if math.isfinite(hand_m) else 0.0
+            )
+            likelihood = max(
+                hand_term, cfg.occluded_hands_factor * body_term * (0.5 if seen else 1.0)
+            )
+            out.append(Proximity(pid, person.account, hand_m, body_m, bool(seen), likelihood))
+        return out
+
+    def forget_person(self, pid: int) -> None:
+        """Drop a person who left, once nothing can ask about them any more."""
+        person = self.people.pop(pid, None)
+        if person is None:
+            return
+        for tid in [tid for tid, h in self.tracks.items() if h.person == pid]:
+            del self.tracks[tid]
+
+    def prune(self, now: float) -> None:
+        """Bound memory: forget tracks silent for longer than the history horizon."""
+        for tid in [tid for tid, h in self.tracks.items() if not h.t or h.t[-1] < now - HISTORY_S]:
+            pid = self.tracks[tid].person
+            del self.tracks[tid]
+            person = self.people.get(pid)
+            if person is not None and not person.inside and person.track == tid:
+                del self.people[pid]

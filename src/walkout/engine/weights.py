@@ -1,0 +1,246 @@
+"""Finding the net weight changes of each plate in a noisy, ringing, drifting load-cell signal.
+
+A touch makes a plate (and its neighbours) ring for a second or two; what matters is only the
+level the plate settles at afterwards. So each plate is a two-state machine: *quiet*, following
+slow drift, until a sample leaves the baseline by more than the activity threshold; then *active*
+until a window of ``settle_s`` holds still (a few spikes allowed), when the settled level minus
+the level before gives the net change. Ringing neighbours and spikes settle back where they were
+and yield nothing. Samples are handled in small chunks with numpy, since a quiet plate, the usual
+case, needs one comparison per chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from numpy.typing import NDArray
+
+from walkout.engine.config import EngineConfig
+from walkout.engine.store import ShelfIndex
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class PlateChange:
+    """A settled net change of one plate's load.
+
+    Attributes:
+        plate: Store-wide plate index.
+        t_start: First sample off the baseline (the hand arrived about then).
+        t_end: First sample of the still window (the hand had left by then).
+        t_settled: Last sample of the still window (when the change became known).
+        delta_g: New level minus the level before the activity.
+        level_before_g: The baseline before the activity.
+        peak_dev_g: Largest deviation from the baseline during the activity.
+    """
+
+    plate: int
+    t_start: float
+    t_end: float
+    t_settled: float
+    delta_g: float
+    level_before_g: float
+    peak_dev_g: float
+
+
+@dataclass(slots=True)
+class DetectorStats:
+    activations: int = 0
+    changes: int = 0
+    null_changes: int = 0
+    forced_rezero: int = 0
+
+
+@dataclass
+class ShelfDetector:
+    """Net-change detector for the plates of one shelf, fed one weight message at a time."""
+
+    shelf: ShelfIndex
+    noise_sd: FloatArray
+    config: EngineConfig
+    sample_rate_hz: float
+    min_step_g: float
+    stats: DetectorStats = field(default_factory=DetectorStats)
+
+    def __post_init__(self) -> None:
+        n = len(self.shelf.plates)
+        cfg = self.config
+        self._settle_n = max(3, round(cfg.settle_s * self.sample_rate_hz))
+        self._activity = np.maximum(cfg.activity_sigma * self.noise_sd, cfg.activity_min_g)
+        self._tolerance = np.maximum(
+            cfg.settle_tolerance_sigma * self.noise_sd, cfg.settle_tolerance_min_g
+        )
+        self._pending_t: list[float] = []
+        self._pending_g: list[list[float | None]] = []
+        self.baseline: FloatArray = np.full(n, np.nan)
+        self.active = np.zeros(n, dtype=bool)
+        self._trigger_abs = np.zeros(n, dtype=np.int64)
+        self._checked_abs = np.zeros(n, dtype=np.int64)
+        self._hist_t: FloatArray = np.empty(0)
+        self._hist_g: FloatArray = np.empty((0, n))
+        self._hist_start = 0  # absolute sample index of history row 0
+
+    # -- input -----------------------------------------------------------------------------
+
+    def add(self, t: float, grams: list[float | None]) -> list[PlateChange]:
+        """Take one reading of every plate; returns the changes that settled."""
+        self._pending_t.append(t)
+        self._pending_g.append(grams)
+        if len(self._pending_t) >= self.config.chunk_samples:
+            return self.flush()
+        return []
+
+    def flush(self) -> list[PlateChange]:
+        """Process the samples held back for chunking."""
+        if not self._pending_t:
+            return []
+        t = np.array(self._pending_t, dtype=float)
+        g = np.array(self._pending_g, dtype=float).reshape(len(t), -1)
+        self._pending_t = []
+        self._pending_g = []
+        return self._process(t, g)
+
+    def active_since(self, col: int) -> float | None:
+        """When the plate at column ``col`` became active, or None while it is quiet."""
+        if not self.active[col]:
+            return None
+        return float(self._hist_t[self._trigger_abs[col] - self._hist_start])
+
+    @property
+    def levels(self) -> FloatArray:
+        """Current settled level of each plate (NaN before the first reading)."""
+        return self.baseline
+
+    # -- core -------------------------------------------------------------------------------
+
+    def _process(self, t: FloatArray, g: FloatArray) -> list[PlateChange]:
+        first_new = self._hist_start + len(self._hist_t)
+        self._hist_t = np.concatenate([self._hist_t, t])
+        self._hist_g = np.concatenate([self._hist_g, g])
+        self._init_baselines(g)
+
+        out: list[PlateChange] = []
+        quiet = ~self.active
+        if quiet.any():
+            self._scan_quiet(g, first_new, quiet)
+        for col in np.flatnonzero(self.active):
+            change = self._try_settle(int(col))
+            if change is not None:
+                out.append(change)
+        self._trim()
+        return out
+
+    def _init_baselines(self, g: FloatArray) -> None:
+        unset = np.isnan(self.baseline)
+        if unset.any():
+            with np.errstate(all="ignore"), _quiet_nan_warnings():
+                first = np.nanmedian(g, axis=0)
+            self.baseline[unset] = first[unset]
+
+    def _scan_quiet(self, g: FloatArray, first_new: int, quiet: NDArray[np.bool_]) -> None:
+        with np.errstate(invalid="ignore"):
+            off = np.abs(g - self.baseline) > self._activity
+        off &= quiet
+        triggered = off.any(axis=0)
+        for col in np.flatnonzero(triggered):
+            row = int(np.argmax(off[:, col]))
+            self.active[col] = True
+            self._trigger_abs[col] = first_new + row
+            self._checked_abs[col] = first_new + row
+            self.stats.activations += 1
+        follow = quiet & ~triggered
+        if follow.any():
+            with _quiet_nan_warnings():
+                mean = np.nanmean(g[:, follow], axis=0)
+            ok = ~np.isnan(mean)
+            idx = np.flatnonzero(follow)[ok]
+            self.baseline[idx] += self.config.baseline_follow * (mean[ok] - self.baseline[idx])
+
+    def _try_settle(self, col: int) -> PlateChange | None:
+        """Look for the first still window after the trigger, among windows not yet checked."""
+        n = self._settle_n
+        trig = self._trigger_abs[col] - self._hist_start
+        values = self._hist_g[trig + 1 :, col]
+        times = self._hist_t[trig + 1 :]
+        valid = ~np.isnan(values)
+        values = values[valid]
+        times = times[valid]
+        if len(values) < n:
+            return self._maybe_force(col)
+        windows = sliding_window_view(values, n)
+        already = int(
+            np.count_nonzero(valid[: max(0, self._checked_abs[col] - self._trigger_abs[col])])
+        )
+        start = max(0, already - n + 1)
+        cand = windows[start:]
+        med = np.median(cand, axis=1)
+        outliers = (np.abs(cand - med[:, None]) > self._tolerance[col]).sum(axis=1)
+        still = np.flatnonzero(outliers <= self.config.settle_outliers)
+        self._checked_abs[col] = self._hist_start + len(self._hist_t) - 1
+        if len(still) == 0:
+            return self._maybe_force(col)
+        w = start + int(still[0])
+        window = values[w : w + n]
+        med_w = float(np.median(window))
+        inliers = window[np.abs(window - med_w) <= self._tolerance[col]]
+        level = float(inliers.mean()) if len(inliers) else med_w
+        before = float(self.baseline[col])
+        active_vals = values[: w + 1]
+        peak = float(np.max(np.abs(active_vals - before))) if len(active_vals) else 0.0
+        self.baseline[col] = level
+        self.active[col] = False
+        delta = level - before
+        if abs(delta) < self.min_step_g:
+            self.stats.null_changes += 1
+            return None
+        self.stats.changes += 1
+        trig_t = float(self._hist_t[trig])
+        return PlateChange(
+            plate=self.shelf.plates[col],
+            t_start=trig_t,
+            t_end=float(times[w]),
+            t_settled=float(times[w + n - 1]),
+            delta_g=delta,
+            level_before_g=before,
+            peak_dev_g=peak,
+        )
+
+    def _maybe_force(self, col: int) -> None:
+        trig = self._trigger_abs[col] - self._hist_start
+        if self._hist_t[-1] - self._hist_t[trig] > self.config.max_active_s:
+            tail = self._hist_g[-self._settle_n :, col]
+            with _quiet_nan_warnings():
+                level = float(np.nanmedian(tail))
+            if not np.isnan(level):
+                self.baseline[col] = level
+            self.active[col] = False
+            self.stats.forced_rezero += 1
+        return None
+
+    def _trim(self) -> None:
+        """Keep only the history that an active plate or the next still window may need."""
+        keep_from = self._hist_start + len(self._hist_t) - self._settle_n
+        if self.active.any():
+            keep_from = min(keep_from, int(self._trigger_abs[self.active].min()))
+        drop = keep_from - self._hist_start
+        if drop > 0:
+            self._hist_t = self._hist_t[drop:]
+            self._hist_g = self._hist_g[drop:]
+            self._hist_start = keep_from
+
+
+class _quiet_nan_warnings:
+    """Silence numpy's all-NaN slice warnings: a dropped sample is normal, not news."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._ctx = warnings.catch_warnings()
+        self._ctx.__enter__()
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+
+    def __exit__(self, *exc: object) -> None:
+        self._ctx.__exit__(*exc)
