@@ -1,0 +1,20 @@
+"""Shared helpers of the bench scripts: cached simulated recordings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CACHE = Path(os.environ.get("WALKOUT_BENCH_CACHE", "/tmp/walkout-bench"))
+
+
+def recording(preset: str, seed: int, minutes: float | None = None) -> Path:
+    """A simulated recording, made once and reused (the simulator is deterministic)."""
+    from walkout.sim import simulate
+
+    name = f"{preset}-s{seed}" + (f"-m{minutes:g}" if minutes is not None else "")
+    folder = CACHE / name
+    if not (folder / "truth.json").is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        simulate(folder, preset=preset, seed=seed, minutes=minutes)
+    return folder
