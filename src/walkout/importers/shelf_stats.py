@@ -11,6 +11,7 @@ any mean or standard deviation.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,23 +74,50 @@ def level_sd(x: ArrayLike, window: int = 60) -> float:
     return float(np.median(np.sqrt((resid**2).sum(axis=1) / (window - 2))))
 
 
-def drift_rate(x: ArrayLike, rate_hz: float, block_s: float = 2.0) -> float:
-    """Drift in grams per minute: the median change between consecutive block means.
+def drift_rate(x: ArrayLike, rate_hz: float, block_s: float = 1.0, jump_sds: float = 6.0) -> float:
+    """Drift in grams per minute: one slope fitted across the calm stretches of the record.
 
-    A step (an item taken) or a burst moves one or two block-to-block changes only, so the median
-    of the changes is the slow drift and not the shopping. Returns NaN when under three blocks.
+    The record is cut into blocks of ``block_s``; blocks much noisier than usual (bursts) are
+    dropped, and a jump between neighbouring block means of more than ``jump_sds`` times their
+    noise (an item taken or put) starts a new stretch. Each stretch keeps its own level and all
+    share one slope (least squares), so steps and bursts do not pass for drift. Returns NaN
+    when no stretch has two blocks.
     """
     arr = np.asarray(x, dtype=np.float64)
-    n_per = max(round(block_s * rate_hz), 1)
+    n_per = max(round(block_s * rate_hz), 2)
     n = arr.size // n_per
-    if n < 3:
+    if n < 2:
         return float("nan")
-    means = np.nanmean(arr[: n * n_per].reshape(n, n_per), axis=1)
-    changes = np.diff(means)
-    changes = changes[np.isfinite(changes)]
-    if changes.size == 0:
+    blocks = arr[: n * n_per].reshape(n, n_per)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        means = np.nanmean(blocks, axis=1)
+        sds = np.nanstd(blocks, axis=1)
+    good = np.isfinite(means) & np.isfinite(sds)
+    if good.sum() < 2:
         return float("nan")
-    return float(np.median(changes)) / (n_per / rate_hz) * 60.0
+    typical = float(np.median(sds[good]))
+    good &= sds <= 3.0 * typical + 1e-9
+    jump = jump_sds * np.sqrt(2.0) * max(typical, 1e-6) / np.sqrt(n_per)
+    num, den = 0.0, 0.0
+    stretch: list[int] = []
+    for i in range(n + 1):
+        extend = i < n and good[i] and (not stretch or abs(means[i] - means[stretch[-1]]) <= jump)
+        if extend and stretch and i != stretch[-1] + 1:
+            extend = False  # a dropped (noisy) block in between may hide a step
+        if extend:
+            stretch.append(i)
+            continue
+        if len(stretch) >= 2:
+            tc = np.asarray(stretch, dtype=np.float64) * block_s
+            tc -= tc.mean()
+            mc = means[stretch] - means[stretch].mean()
+            num += float(tc @ mc)
+            den += float(tc @ tc)
+        stretch = [i] if i < n and good[i] else []
+    if den == 0.0:
+        return float("nan")
+    return num / den * 60.0
 
 
 def spike_mask(x: ArrayLike, threshold_g: float, calm: int = 6) -> NDArray[np.bool_]:
