@@ -85,6 +85,16 @@ def test_sample_gaps_counts_missing_lines_and_nulls() -> None:
     assert gaps.null_rate == pytest.approx(1 / (997 * 4))
 
 
+def test_late_samples_that_catch_up_are_jitter_not_losses() -> None:
+    t = np.arange(1000) / RATE
+    t[500] += 0.015  # late by almost a period; the next one is on time
+    gaps = sample_gaps(t, np.ones((t.size, 2)), RATE)
+    assert gaps.missing_lines == 0
+    assert gaps.jitter_p99_s == pytest.approx(0.0, abs=1e-9)  # 2 intervals of 999 are off
+    t[100:400:2] += 0.012  # every other sample late: 300 intervals off by 12 ms
+    assert sample_gaps(t, np.ones((t.size, 2)), RATE).jitter_p99_s == pytest.approx(0.012, abs=1e-6)
+
+
 def pick_signal(
     step: float = -538.0, ring: float = 20.0, ring_s: float = 1.0, sd: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -141,3 +151,17 @@ def test_unit_gap_sign_convention() -> None:
     assert unit_gap_pct(-557.0, 538.0) == pytest.approx(3.53, abs=0.01)
     assert unit_gap_pct(84.8, 105.53) == pytest.approx(-19.64, abs=0.01)
     assert unit_gap_pct(-200.0, 100.0, units=2) == 0.0
+
+
+def test_find_transient_prefers_the_step_over_a_bigger_press() -> None:
+    t = np.arange(0, 20, 1 / RATE)
+    x = quiet(t.size, 0.5)
+    press = (t >= 9.0) & (t < 9.3)
+    x[press] += 60.0  # the hand presses first, harder than the item weighs
+    x[t >= 10.0] -= 44.0  # then lifts a light item
+    by_change = find_transient(t, x, 8.0, 12.0, band_g=3.0)
+    by_step = find_transient(t, x, 8.0, 12.0, band_g=3.0, prefer="step")
+    assert by_change is not None and by_step is not None
+    assert by_change.start_s == pytest.approx(9.0, abs=0.05)
+    assert by_step.step_g == pytest.approx(-44.0, abs=1.0)
+    assert by_step.start_s == pytest.approx(10.0, abs=0.05)

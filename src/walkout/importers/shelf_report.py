@@ -10,7 +10,7 @@ figures (noise, drift, spikes, drops) are given.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,8 @@ MIN_SPIKE_G = 20.0
 SEARCH_BEFORE_S = 1.5
 """Truth times may be late or truncated (the real labels are whole seconds)."""
 SEARCH_AFTER_S = 5.0
+ISOLATION_S = 6.0
+"""Actions closer than this on one shelf (or stacked shelves) disturb each other's figures."""
 STACK_RADIUS_M = 0.3
 """Shelves whose plates' centroids are this close on the floor are stacked in one gondola."""
 
@@ -170,17 +172,21 @@ class PickMeasure:
     neighbours: tuple[Burst, ...]
     stacked: tuple[Burst, ...]
 
+    isolated: bool = True
+    """No other true action on this shelf or a stacked one within ``ISOLATION_S``: its figures
+    are its own (the summary uses only these)."""
+
     @property
     def gap_pct(self) -> float:
         """Step on the action's plates against the listed weight."""
         if self.touch is None:
             return float("nan")
-        return unit_gap_pct(self.touch.step_g, self.unit_g, self.action.qty)
+        return unit_gap_pct(self.touch.step_g, self.unit_g, abs(self.action.qty))
 
     @property
     def shelf_gap_pct(self) -> float:
         """Step of the whole shelf (all plates summed) against the listed weight."""
-        return unit_gap_pct(self.shelf_step_g, self.unit_g, self.action.qty)
+        return unit_gap_pct(self.shelf_step_g, self.unit_g, abs(self.action.qty))
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +228,7 @@ class ShelfReport:
     plate_hours: float
     missing_line_rate: float
     null_rate: float
+    jitter_p99_ms: float
     shocks: tuple[Shock, ...] = ()
     picks: tuple[PickMeasure, ...] = field(default_factory=tuple)
 
@@ -234,10 +241,14 @@ class ShelfReport:
         return self.isolated_spikes / self.plate_hours if self.plate_hours else float("nan")
 
 
-def _rate(traces: dict[str, ShelfTraces], fallback: float) -> float:
+def _rate(traces: dict[str, ShelfTraces], nominal: float) -> float:
+    """The store's nominal rate, unless the readings clearly come at another one."""
     steps = np.concatenate([np.diff(tr.t) for tr in traces.values() if tr.t.size > 1] or [[]])
     steps = steps[steps > 0]
-    return float(1.0 / np.median(steps)) if steps.size else fallback
+    if not steps.size:
+        return nominal
+    measured = float(1.0 / np.median(steps))
+    return nominal if abs(measured / nominal - 1.0) < 0.05 else measured
 
 
 def _band(x: FloatArray) -> float:
@@ -269,9 +280,9 @@ def measure_pick(
     total = shelf.g[:, cols].sum(axis=1)
     t = shelf.t
     t_from, t_to = action.t - SEARCH_BEFORE_S, action.t + SEARCH_AFTER_S
-    touch = find_transient(t, total, t_from, t_to, _band(total))
+    touch = find_transient(t, total, t_from, t_to, _band(total), prefer="step")
     whole = shelf.g.sum(axis=1)
-    shelf_touch = find_transient(t, whole, t_from, t_to, _band(whole))
+    shelf_touch = find_transient(t, whole, t_from, t_to, _band(whole), prefer="step")
     shelf_step = shelf_touch.step_g if shelf_touch else 0.0
     if touch is None:
         return PickMeasure(action, products[action.sku].weight_g, None, shelf_step, (), ())
@@ -303,6 +314,7 @@ def measure_recording(folder: Path, name: str | None = None) -> ShelfReport:
     noise, level, drift, share = [], [], [], []
     spikes, isolated, plate_samples = 0, 0, 0
     missing, expected, nulls, values = 0, 0, 0, 0
+    jitters = []
     shelf_spans: dict[str, list[tuple[float, float]]] = {}
     near = max(round(0.25 * rate), 1)
     for tr in traces.values():
@@ -311,6 +323,7 @@ def measure_recording(folder: Path, name: str | None = None) -> ShelfReport:
         expected += gaps.expected
         nulls += gaps.null_values
         values += gaps.values
+        jitters.append(gaps.jitter_p99_s)
         window = max(round(rate), 4)
         active = np.zeros(tr.g.shape, dtype=bool)
         sds = []
@@ -331,11 +344,23 @@ def measure_recording(folder: Path, name: str | None = None) -> ShelfReport:
                 isolated += int(not others.any())
         shelf_spans[tr.shelf] = disturbed_spans(tr.t, active.any(axis=1))
     stack_of = stacks(store)
-    picks = tuple(
-        m
-        for a in read_true_actions(folder)
-        if (m := measure_pick(store, traces, a, stack_of)) is not None
-    )
+    actions = read_true_actions(folder)
+    shelf_of = {p.id: p.shelf for p in store.plates}
+    measured = []
+    for a in actions:
+        m = measure_pick(store, traces, a, stack_of)
+        if m is None:
+            continue
+        home = shelf_of.get(a.plates[0], "")
+        near = {home, *stack_of.get(home, [])}
+        crowded = any(
+            b is not a
+            and abs(b.t - a.t) < ISOLATION_S
+            and any(shelf_of.get(p) in near for p in b.plates)
+            for b in actions
+        )
+        measured.append(replace(m, isolated=not crowded))
+    picks = tuple(measured)
     duration = max((float(tr.t[-1] - tr.t[0]) for tr in traces.values() if tr.t.size), default=0)
     return ShelfReport(
         name=name or folder.name,
@@ -352,6 +377,7 @@ def measure_recording(folder: Path, name: str | None = None) -> ShelfReport:
         plate_hours=plate_samples / rate / 3600.0,
         missing_line_rate=missing / expected if expected else 0.0,
         null_rate=nulls / values if values else 0.0,
+        jitter_p99_ms=1000.0 * max(jitters, default=0.0),
         shocks=tuple(
             Shock(a, b, n, float(np.nanmedian(_ptps(traces, a, b))))
             for a, b, n in shocks(shelf_spans)

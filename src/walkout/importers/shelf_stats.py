@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -193,12 +194,15 @@ def active_share(t: ArrayLike, active: ArrayLike, join_s: float = 0.5, lag_s: fl
 
 @dataclass(frozen=True, slots=True)
 class Gaps:
-    """Samples a shelf did not deliver: whole missing lines (timestamp gaps) and nulls."""
+    """Samples a shelf did not deliver (whole lines and nulls), and how irregular the rest came."""
 
     expected: int
     missing_lines: int
     null_values: int
     values: int
+    jitter_p99_s: float = 0.0
+    """99th percentile of |interval - nominal period|: late samples that the next one catches
+    up, which are not losses."""
 
     @property
     def line_rate(self) -> float:
@@ -217,19 +221,22 @@ def sample_gaps(t: ArrayLike, g: ArrayLike, rate_hz: float) -> Gaps:
     Args:
         t: Sample times of the shelf's lines, sorted, seconds.
         g: Readings, shape (samples, plates), NaN where null.
-        rate_hz: Nominal sensor rate: a gap of ``k`` periods (rounded) is ``k - 1`` lost lines.
+        rate_hz: Nominal sensor rate. The lines expected are the span times the rate, so a
+            sample that comes late and is followed by one that catches up is jitter, not a loss.
     """
     times = np.asarray(t, dtype=np.float64)
     values = np.asarray(g, dtype=np.float64)
+    nulls, total = int(np.isnan(values).sum()), int(values.size)
     if times.size < 2:
-        return Gaps(int(times.size), 0, int(np.isnan(values).sum()), int(values.size))
-    periods = np.rint(np.diff(times) * rate_hz)
-    missing = int(np.clip(periods - 1, 0, None).sum())
+        return Gaps(int(times.size), 0, nulls, total)
+    expected = round(float(times[-1] - times[0]) * rate_hz) + 1
+    jitter = np.abs(np.diff(times) - 1.0 / rate_hz)
     return Gaps(
-        expected=int(times.size) + missing,
-        missing_lines=missing,
-        null_values=int(np.isnan(values).sum()),
-        values=int(values.size),
+        expected=max(expected, int(times.size)),
+        missing_lines=max(expected - int(times.size), 0),
+        null_values=nulls,
+        values=total,
+        jitter_p99_s=float(np.percentile(jitter, 99)),
     )
 
 
@@ -279,15 +286,18 @@ def find_transient(
     settle_s: float = 0.5,
     pre_s: float = 1.0,
     lag_s: float = 0.1,
+    prefer: Literal["change", "step"] = "change",
 ) -> Transient | None:
-    """The strongest disturbance of ``x`` that is active inside [t_from, t_to], or None.
+    """The main disturbance of ``x`` that is active inside [t_from, t_to], or None.
 
     A reading is *active* when it differs by more than ``band_g`` from the reading ``lag_s``
     earlier; active readings less than ``settle_s`` apart form one disturbance (it may run on
-    past ``t_to``), and the one with the largest change wins, so a stray blip before a pick does
-    not hide the pick. The level before is the median over ``pre_s`` seconds before it; it starts
-    at the first reading more than ``band_g`` from that level and ends at its last active
-    reading (so durations are about ``lag_s`` long); the level after is the median over the next
+    past ``t_to``). Of several, ``prefer="change"`` takes the one with the largest change (the
+    burst on a plate nobody took from) and ``prefer="step"`` the one with the largest lasting
+    step (the pick, rather than a stray blip or a hand pressing before a light item is lifted).
+    The level before is the median over ``pre_s`` seconds before it; it starts at the first
+    reading more than ``band_g`` from that level and ends at its last active reading (so
+    durations are about ``lag_s`` long); the level after is the median over the next
     ``settle_s``. ``t`` must be sorted. Choose ``band_g`` as a few noise sds of the plate: lower
     finds fainter disturbances, but noise then joins them and lengthens them.
     """
@@ -307,16 +317,32 @@ def find_transient(
     breaks = np.flatnonzero(np.diff(times[active]) > settle_s)
     firsts, lasts = np.r_[0, breaks + 1], np.r_[breaks, active.size - 1]
     inside = (times[active] >= t_from) & (times[active] <= t_to)
-    best: tuple[int, int] | None = None
-    best_change = -1.0
+    best: Transient | None = None
+    best_score = -1.0
     for a, b in zip(firsts.tolist(), lasts.tolist(), strict=True):
         members = active[a : b + 1]
         hits = members[inside[a : b + 1]]
-        if hits.size and float(change[hits].max()) > best_change:
-            best, best_change = (int(members[0]), int(members[-1])), float(change[hits].max())
-    if best is None:
-        return None
-    first, last = best
+        if not hits.size:
+            continue
+        first, last = int(members[0]), int(members[-1])
+        found = _transient(times, arr, first, last, lag, band_g, pre_s, settle_s)
+        score = abs(found.step_g) if prefer == "step" else float(change[hits].max())
+        if score > best_score:
+            best, best_score = found, score
+    return best
+
+
+def _transient(
+    times: FloatArray,
+    arr: FloatArray,
+    first: int,
+    last: int,
+    lag: int,
+    band_g: float,
+    pre_s: float,
+    settle_s: float,
+) -> Transient:
+    """The disturbance whose active readings run from index ``first`` to ``last``."""
     i0 = max(first - lag, 0)  # the change began after this reading
     pre = _finite(arr[(times >= times[i0] - pre_s) & (times <= times[i0])])
     before = float(np.median(pre)) if pre.size else float(arr[i0])
