@@ -105,6 +105,13 @@ class ImportSummary:
     duration_s: float
     skipped: tuple[str, ...] = ()
 
+    def __str__(self) -> str:
+        text = (
+            f"{self.plates} plates on {self.shelves} shelves, {self.products} products, "
+            f"{self.samples} weight lines over {self.duration_s:.1f} s"
+        )
+        return text + (f"; {len(self.skipped)} plate files skipped" if self.skipped else "")
+
 
 @dataclass(frozen=True, slots=True)
 class _Box:
