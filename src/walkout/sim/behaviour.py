@@ -11,7 +11,7 @@ import heapq
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -21,7 +21,8 @@ from walkout.sim.floor import Floor, Point, gate_inward, stand_point
 from walkout.sim.script import Action, Lean, PersonPath, Reach, Script, Step
 from walkout.sim.stock import Stock, Unit
 
-HAND_TRAVEL_S = 0.3
+ARRIVAL_SHAPE = 2.0  # gamma-distributed gaps: more regular than Poisson, still random
+MAX_WAIT_S = 6.0  # longest a shopper lingers so that another can reach in beside them
 
 
 @dataclass(slots=True)
@@ -32,6 +33,28 @@ class _Shopper:
     browse: bool
     pos: Point = (0.0, 0.0)
     cart: list[tuple[Unit, int]] = field(default_factory=list)  # unit, plate taken from
+
+
+@dataclass(slots=True)
+class _Visit:
+    """A planned stop at a plate; its times may still move until the hand goes in.
+
+    Events carry the ``version`` they were queued with; moving the stop bumps it, so the stale
+    events are ignored when they fire.
+    """
+
+    sh: _Shopper
+    reach: Reach
+    action: str  # pick | place | touch
+    unit: Unit | None = None
+    want_misplaced: bool = False
+    move_frac: float = 0.5
+    linger: float = 0.5
+    version: int = 0
+
+
+def _sign(rng: np.random.Generator) -> float:
+    return 1.0 if rng.random() < 0.5 else -1.0
 
 
 class Behaviour:
@@ -73,7 +96,7 @@ class Behaviour:
         self.entries: list[tuple[float, str, str]] = []
         self.exits: list[tuple[float, str]] = []
         self.accounts: list[str] = []
-        self.upcoming: list[Reach] = []
+        self.upcoming: list[_Visit] = []
 
     # --- event loop ----------------------------------------------------------------------
 
@@ -126,7 +149,8 @@ class Behaviour:
             self._at(enter, self._start, shopper, gate)
         self._gate_ready[gate.id] = max(scan + 2.0, enter + 0.2)
         self.inside += party
-        self._at(t + float(rng.exponential(60.0 / cfg.accounts_per_minute)), self._arrive)
+        gap = float(rng.gamma(ARRIVAL_SHAPE, 60.0 / cfg.accounts_per_minute / ARRIVAL_SHAPE))
+        self._at(t + gap, self._arrive)
 
     def _start(self, t: float, sh: _Shopper, gate: Gate) -> None:
         ux, uy = gate_inward(gate, self.store)
@@ -174,34 +198,36 @@ class Behaviour:
 
     def _plan_pick(self, t: float, sh: _Shopper) -> None:
         cfg, rng = self.cfg, self.rng
-        self.upcoming = [r for r in self.upcoming if r.t1 > t]
+        self.upcoming = [v for v in self.upcoming if v.reach.t1 > t]
         crowd = self._join(t, sh) if rng.random() < cfg.p_crowd and not sh.browse else None
         want_misplaced = False
-        width = 0.0
         if crowd is not None:
-            plate, t_other, same = crowd
-            width = self.store.plates[plate].size[0]
-            along = float(rng.choice([-1.0, 1.0])) * 0.35 if same else 0.0
+            plate = crowd[1]
+            along = _sign(rng) * 0.35 if plate == crowd[0].reach.plate else 0.0
         else:
             misplaced = self.stock.misplaced_plates() if cfg.p_pick_misplaced > 0 else []
             if misplaced and not sh.browse and rng.random() < cfg.p_pick_misplaced:
                 plate, want_misplaced = self._nearest(sh, misplaced), True
             else:
                 plate = self._nearest(sh, [i for i in self.shoppable if self.stock.count(i)])
-            width = self.store.plates[plate].size[0]
-            along = float(rng.uniform(-0.15, 0.15)) * width
+            along = float(rng.uniform(-0.15, 0.15)) * self.store.plates[plate].size[0]
         arrive = self._go_to_plate(t, sh, plate, along)
         if sh.browse and rng.random() >= 0.3:
             self._at(arrive + float(rng.uniform(1.0, 3.0)), self._decide, sh)
             return
         t0 = arrive + float(rng.uniform(*cfg.dwell_s))
         if crowd is not None:
-            t0 = max(arrive + 0.3, crowd[1] + float(rng.uniform(-1.0, 1.0)))
-        reach = self._reach(sh, plate, t0)
-        if not sh.browse and rng.random() >= cfg.p_touch_only:
-            self._at(self._move_time(reach), self._lift, sh, plate, reach, want_misplaced)
-        self._maybe_lean(plate, arrive)
-        self._at(reach.t1 + float(rng.uniform(0.3, 1.0)), self._decide, sh)
+            t0 = self._meet(crowd[0], arrive)
+        touch = sh.browse or rng.random() < cfg.p_touch_only
+        self._schedule(
+            _Visit(
+                sh,
+                self._reach(sh, plate, t0),
+                "touch" if touch else "pick",
+                want_misplaced=want_misplaced,
+            ),
+            arrive,
+        )
 
     def _plan_putback(self, t: float, sh: _Shopper) -> None:
         rng = self.rng
@@ -214,26 +240,76 @@ class Behaviour:
         along = float(rng.uniform(-0.15, 0.15)) * self.store.plates[target].size[0]
         arrive = self._go_to_plate(t, sh, target, along)
         reach = self._reach(sh, target, arrive + float(rng.uniform(*self.cfg.dwell_s)))
-        self._at(self._move_time(reach), self._place, sh, unit, target, reach)
-        self._maybe_lean(target, arrive)
-        self._at(reach.t1 + float(rng.uniform(0.3, 1.0)), self._decide, sh)
+        self._schedule(_Visit(sh, reach, "place", unit=unit), arrive)
 
-    def _join(self, t: float, sh: _Shopper) -> tuple[int, float, bool] | None:
-        """A plate on a shelf someone else is about to reach into, if we can be there in time."""
-        for other in sorted(self.upcoming, key=lambda r: r.t0):
-            if other.person == sh.path.index or other.t0 < t:
+    def _schedule(self, visit: _Visit, arrive: float) -> None:
+        """Commit a stop: its reach, the shelf move inside it, and the next decision."""
+        rng = self.rng
+        visit.move_frac = float(rng.uniform(0.2, 0.8))
+        visit.linger = float(rng.uniform(0.3, 1.0))
+        visit.sh.path.reaches.append(visit.reach)
+        self.upcoming.append(visit)
+        self._maybe_lean(visit.reach.plate, arrive)
+        self._queue(visit)
+
+    def _queue(self, visit: _Visit) -> None:
+        r = visit.reach
+        if visit.action != "touch":
+            self._at(r.t0 + visit.move_frac * (r.t1 - r.t0), self._move, visit, visit.version)
+        self._at(r.t1 + visit.linger, self._after, visit, visit.version)
+
+    def _move(self, t: float, visit: _Visit, version: int) -> None:
+        if version != visit.version:
+            return
+        if visit.action == "pick":
+            self._lift(t, visit)
+        elif visit.unit is not None:
+            self._place(t, visit, visit.unit)
+
+    def _after(self, t: float, visit: _Visit, version: int) -> None:
+        if version == visit.version:
+            self._decide(t, visit.sh)
+
+    def _join(self, t: float, sh: _Shopper) -> tuple[_Visit, int] | None:
+        """Someone else's coming reach we can join (waiting for us at most ``MAX_WAIT_S``)."""
+        best: tuple[float, _Visit] | None = None
+        for v in self.upcoming:
+            if v.sh is sh or v.reach.t0 < t + 0.5:
                 continue
-            p = self.store.plates[other.plate]
-            spot = stand_point(p, 0.4, 0.0)
-            if t + self._walk_time(sh, spot) + 0.3 > other.t0 + 1.0:
-                continue
-            shelf = self.shelf_plates[p.shelf]
-            k = shelf.index(other.plate)
-            near = [i for i in shelf[max(k - 1, 0) : k + 2] if i != other.plate and self.stock.count(i)]
-            if near and self.rng.random() >= 0.35:
-                return near[int(self.rng.integers(len(near)))], other.t0, False
-            return other.plate, other.t0, True
-        return None
+            arrive = t + self._walk_time(
+                sh, stand_point(self.store.plates[v.reach.plate], 0.4, 0.0)
+            )
+            if arrive + 0.3 - (v.reach.t0 + 1.0) <= MAX_WAIT_S and (
+                best is None or arrive < best[0]
+            ):
+                best = (arrive, v)
+        if best is None:
+            return None
+        other = best[1]
+        shelf = self.shelf_plates[self.shelf_of[other.reach.plate]]
+        k = shelf.index(other.reach.plate)
+        near = [
+            i
+            for i in shelf[max(k - 1, 0) : k + 2]
+            if i != other.reach.plate and self.stock.count(i)
+        ]
+        if near and self.rng.random() >= 0.35:
+            return other, near[int(self.rng.integers(len(near)))]
+        return other, other.reach.plate
+
+    def _meet(self, other: _Visit, arrive: float) -> float:
+        """Our reach start within a second of ``other``'s, delaying theirs if we are late."""
+        ready = arrive + 0.3
+        late = ready - (other.reach.t0 + 1.0)
+        if late > 0:  # they wait for us a little longer before reaching
+            shift = late + float(self.rng.uniform(0.5, 1.5))
+            old = other.reach
+            other.reach = replace(old, t0=old.t0 + shift, t1=old.t1 + shift)
+            reaches = other.sh.path.reaches
+            reaches[next(i for i, r in enumerate(reaches) if r is old)] = other.reach
+            other.version += 1
+            self._queue(other)
+        return max(ready, other.reach.t0 + float(self.rng.uniform(-1.0, 1.0)))
 
     def _nearest(self, sh: _Shopper, plates: list[int]) -> int:
         """Of a few random candidates, the closest (people do not cross the store per item)."""
@@ -259,12 +335,7 @@ class Behaviour:
         t1 = t0 + float(rng.uniform(*self.cfg.reach_s))
         occluded = bool(rng.random() < self.cfg.p_reach_occluded)
         reach = Reach(sh.path.index, plate, t0, t1, hand, occluded)
-        sh.path.reaches.append(reach)
-        self.upcoming.append(reach)
         return reach
-
-    def _move_time(self, reach: Reach) -> float:
-        return reach.t0 + float(self.rng.uniform(0.2, 0.8)) * (reach.t1 - reach.t0)
 
     def _maybe_lean(self, plate: int, arrive: float) -> None:
         cfg, rng = self.cfg, self.rng
@@ -285,12 +356,13 @@ class Behaviour:
 
     # --- shelf moves ---------------------------------------------------------------------
 
-    def _lift(self, t: float, sh: _Shopper, plate: int, reach: Reach, want_misplaced: bool) -> None:
+    def _lift(self, t: float, visit: _Visit) -> None:
+        sh, plate, reach = visit.sh, visit.reach.plate, visit.reach
         units = self.stock.units_on(plate)
         if not units:
             return  # someone took the last one first: this reach only touched the plate
         misplaced = [u for u in units if self.stock.is_misplaced(u, plate)]
-        pool = misplaced if want_misplaced and misplaced else units
+        pool = misplaced if visit.want_misplaced and misplaced else units
         first = pool[int(self.rng.integers(len(pool)))]
         n = 1
         if self.rng.random() < self.cfg.p_multi_unit:
@@ -305,10 +377,11 @@ class Behaviour:
         sh.cart += [(u, plate) for u in take]
         self._record(t, "pick", sh, plate, take, deltas, was_misplaced, reach)
 
-    def _place(self, t: float, sh: _Shopper, unit: Unit, plate: int, reach: Reach) -> None:
+    def _place(self, t: float, visit: _Visit, unit: Unit) -> None:
+        plate = visit.reach.plate
         deltas = self.stock.place(unit, plate)
         misplaced = self.stock.is_misplaced(unit, plate)
-        self._record(t, "putback", sh, plate, [unit], deltas, misplaced, reach)
+        self._record(t, "putback", visit.sh, plate, [unit], deltas, misplaced, visit.reach)
 
     def _record(
         self,

@@ -42,7 +42,10 @@ class _Person:
     history: list[IdSpan] = field(default_factory=list)
 
     def positions(self, ts: np.ndarray) -> np.ndarray:
-        return np.stack([np.interp(ts, self.times, self.xy[:, 0]), np.interp(ts, self.times, self.xy[:, 1])], axis=1)
+        return np.stack(
+            [np.interp(ts, self.times, self.xy[:, 0]), np.interp(ts, self.times, self.xy[:, 1])],
+            axis=1,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,9 @@ class Cameras:
             gap = float(rng.uniform(*cfg.lost_s))
             while gap > cfg.lost_s[0] and self._moved(p, t, gap) > LOST_DRIFT_M:
                 gap = max(gap / 2, cfg.lost_s[0])
-            if self._moved(p, t, gap) <= LOST_DRIFT_M and all(t > b + 1 or t + gap < a - 1 for a, b in out):
+            if self._moved(p, t, gap) <= LOST_DRIFT_M and all(
+                t > b + 1 or t + gap < a - 1 for a, b in out
+            ):
                 out.append((t, min(t + gap, hi)))
         return sorted(out)
 
@@ -137,7 +142,12 @@ class Cameras:
             for k in here:
                 p = live[k]
                 p.history[-1].t1 = t
-                msg: dict[str, object] = {"t": t, "type": "track", "id": p.id, "pos": drawn[k][1][j].tolist()}
+                msg: dict[str, object] = {
+                    "t": t,
+                    "type": "track",
+                    "id": p.id,
+                    "pos": drawn[k][1][j].tolist(),
+                }
                 if drawn[k][2][j]:
                     msg["hands"] = drawn[k][2][j]
                 t_out.append(t)
@@ -165,7 +175,9 @@ class Cameras:
         i = int(np.searchsorted(p.times, t, side="right")) - 1
         return 0 <= i < len(p.speed) and p.speed[i] > MOVING_MPS
 
-    def _draw(self, p: _Person, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[list[list[float]]]]:
+    def _draw(
+        self, p: _Person, frames: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, list[list[list[float]]]]:
         """True positions, reported positions and reported hands of one person on ``frames``."""
         cfg, rng = self.cfg, self.rng
         n = len(frames)
@@ -180,22 +192,31 @@ class Cameras:
         for h, sign in enumerate((1.0, -1.0)):
             hands[:, h, :2] = xy + sign * 0.2 * side + sign * swing * fwd
             hands[:, h, 2] = p.hand_z
+        hands += rng.normal(0, 1, hands.shape) * np.array(
+            [cfg.hand_noise_m, cfg.hand_noise_m, 0.02]
+        )
         show = rng.random((n, 2)) < cfg.p_hand_visible
         for r in p.path.reaches:
             s = np.clip(np.minimum(frames - (r.t0 - 0.3), (r.t1 + 0.3) - frames) / 0.3, 0.0, 1.0)
-            on = s > 0
-            if not on.any():
+            on = np.nonzero(s > 0)[0]
+            if not len(on):
                 continue
-            target = np.array(r.hand)
-            hands[on, 0] = (1 - s[on, None]) * hands[on, 0] + s[on, None] * target
+            seen = r.hand + rng.normal(0, 1, (len(on), 3)) * np.array(
+                [cfg.hand_noise_m, cfg.hand_noise_m, 0.01]
+            )
+            seen[:, 2] = np.maximum(seen[:, 2], r.hand[2] - 0.02)  # a hand on a plate is above it
+            hands[on, 0] = (1 - s[on, None]) * hands[on, 0] + s[on, None] * seen
             if r.occluded:
                 show[on, 0] = False
-        hands += rng.normal(0, 1, hands.shape) * np.array([cfg.hand_noise_m, cfg.hand_noise_m, 0.02])
         reported = np.round(xy + rng.normal(0, cfg.pos_noise_m, xy.shape), 3)
         flip = rng.random(n) < 0.5
         hands_r = np.round(hands, 3).tolist()
         shown: list[list[list[float]]] = []
         for j in range(n):
-            row = [hands_r[j][h] for h in (1, 0) if show[j, h]] if flip[j] else [hands_r[j][h] for h in (0, 1) if show[j, h]]
+            row = (
+                [hands_r[j][h] for h in (1, 0) if show[j, h]]
+                if flip[j]
+                else [hands_r[j][h] for h in (0, 1) if show[j, h]]
+            )
             shown.append(row)
         return xy, reported, shown

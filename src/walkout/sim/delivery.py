@@ -33,7 +33,9 @@ class Delivery:
         when = np.asarray(t, dtype=float).copy()
         if self.perturbed and n:
             late = rng.random(n) < cfg.p_late
-            lag = np.where(late, rng.uniform(0, cfg.max_late_s, n), rng.uniform(0, BASE_JITTER_S, n))
+            lag = np.where(
+                late, rng.uniform(0, cfg.max_late_s, n), rng.uniform(0, BASE_JITTER_S, n)
+            )
             when += np.minimum(lag, cfg.max_late_s)
             dup = np.nonzero(rng.random(n) < cfg.p_duplicate)[0]
             if len(dup):

@@ -6,6 +6,7 @@ information, so people walk straight lines (valid recordings, less realistic pat
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Protocol
@@ -68,7 +69,9 @@ class AisleFloor:
         if a == b:
             return [end]
         if isinstance(a, str) and isinstance(b, str):
-            return self._best([[(x, self._cross_y(a)), (x, self._cross_y(b))] for x in self.aisle_x], start, end)
+            return self._best(
+                [[(x, self._cross_y(a)), (x, self._cross_y(b))] for x in self.aisle_x], start, end
+            )
         if isinstance(a, str):
             assert isinstance(b, int)
             return [(self.aisle_x[b], self._cross_y(a)), end]
@@ -86,7 +89,7 @@ class AisleFloor:
     def _best(options: list[list[Point]], start: Point, end: Point) -> list[Point]:
         def length(via: list[Point]) -> float:
             pts = [start, *via, end]
-            return sum(math.dist(p, q) for p, q in zip(pts, pts[1:], strict=False))
+            return sum(math.dist(p, q) for p, q in itertools.pairwise(pts))
 
         return [*min(options, key=length), end]
 

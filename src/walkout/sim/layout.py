@@ -8,6 +8,7 @@ counts could weigh the same (``unresolvable``), because then no engine could tel
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -136,7 +137,15 @@ def _place_plates(
                     break
                 for shelf in sections[idx]:
                     shelf_no += 1
-                    plates += _shelf_plates(cfg, rng, f"G{g + 1}-S{shelf_no}", shelf, x, sign, y0 + (sec_len[idx] - shelf.length) / 2)
+                    plates += _shelf_plates(
+                        cfg,
+                        rng,
+                        f"G{g + 1}-S{shelf_no}",
+                        shelf,
+                        x,
+                        sign,
+                        y0 + (sec_len[idx] - shelf.length) / 2,
+                    )
                 y0 += sec_len[idx] + 0.1
     aisle_x = tuple(aisle / 2 + i * (aisle + depth) for i in range(n_g + 1))
     edges = tuple((c - aisle / 2, c + aisle / 2) for c in aisle_x)
@@ -194,7 +203,7 @@ def _plan_slots(cfg: SimConfig, rng: np.random.Generator, plates: list[Plate]) -
     pairs = [
         (a, b)
         for members in by_shelf.values()
-        for a, b in zip(members, members[1:], strict=False)
+        for a, b in itertools.pairwise(members)
         if a not in role and b not in role
     ]
     near: dict[int, int] = {}
@@ -241,7 +250,9 @@ def _stock_products(
             prev = products[-1]
             template = next(t for t in ITEMS if prev.name.endswith(t.item))
             factor = 1 + float(rng.choice([-1.0, 1.0])) * float(rng.uniform(0.01, 0.02))
-            product = product_like(rng, template, sku, round(prev.weight_g * factor, 1), cfg.weight_sd_frac)
+            product = product_like(
+                rng, template, sku, round(prev.weight_g * factor, 1), cfg.weight_sd_frac
+            )
         else:
             product = _fresh(cfg, rng, sku, i in age, slot.kind == "straddle")
             tries = 0
@@ -268,7 +279,9 @@ def _gates(cfg: SimConfig, width: float) -> list[Gate]:
         for i in range(cfg.n_entry_gates)
     ]
     gates += [
-        Gate(id=f"out-{i + 1}", kind="exit", center=(round(width - 1.0 - 1.4 * i, 3), 0.0), width=0.9)
+        Gate(
+            id=f"out-{i + 1}", kind="exit", center=(round(width - 1.0 - 1.4 * i, 3), 0.0), width=0.9
+        )
         for i in range(cfg.n_exit_gates)
     ]
     return gates

@@ -44,7 +44,9 @@ class Effect:
             decay = np.exp(-5 * x / self.duration_s)
             return self.amp_g * onset * decay * np.sin(2 * np.pi * self.hz[0] * x + self.phase[0])
         env = np.sin(np.pi * x / self.duration_s) ** 2
-        wobble = sum(np.sin(2 * np.pi * f * x + p) for f, p in zip(self.hz, self.phase, strict=True))
+        wobble = sum(
+            np.sin(2 * np.pi * f * x + p) for f, p in zip(self.hz, self.phase, strict=True)
+        )
         return self.amp_g * env * (0.7 + 0.3 * wobble / len(self.hz))
 
 
@@ -118,7 +120,11 @@ class ShelfSignal:
         g += rng.normal(0.0, 1.0, (n, m)) * self.noise
         if self.drift_sd > 0:
             walk, self.drift_zi = lfilter(
-                [1.0], [1.0, -self.drift_a], rng.normal(0, self.drift_sd, (n, m)), axis=0, zi=self.drift_zi
+                [1.0],
+                [1.0, -self.drift_a],
+                rng.normal(0, self.drift_sd, (n, m)),
+                axis=0,
+                zi=self.drift_zi,
             )
             g += walk
         if cfg.spikes_per_plate_hour > 0:

@@ -74,9 +74,7 @@ def simulate(
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    return simulate_config(
-        outdir, PRESETS[preset], seed, minutes, layout, gzip_events, progress
-    )
+    return simulate_config(outdir, PRESETS[preset], seed, minutes, layout, gzip_events, progress)
 
 
 def simulate_config(

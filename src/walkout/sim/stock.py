@@ -7,6 +7,7 @@ split when it goes back onto the same pair, and weighs whole on any other plate.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +40,7 @@ def straddle_pairs(store: StoreLayout) -> dict[tuple[int, int], str]:
     pairs: dict[tuple[int, int], str] = {}
     for plates in _shelf_indices(store).values():
         used: set[int] = set()
-        for a, b in zip(plates, plates[1:], strict=False):
+        for a, b in itertools.pairwise(plates):
             if a in used:
                 continue
             common = [s for s in store.plates[a].skus if s in store.plates[b].skus]
@@ -125,7 +126,9 @@ class Stock:
 
     def misplaced_plates(self) -> list[int]:
         """Plates holding at least one unit that does not belong there."""
-        return [i for i, units in enumerate(self._on) if any(self.is_misplaced(u, i) for u in units)]
+        return [
+            i for i, units in enumerate(self._on) if any(self.is_misplaced(u, i) for u in units)
+        ]
 
     def remove(self, unit: Unit) -> dict[int, float]:
         """Take a unit off the shelf; returns the load change per plate (negative)."""

@@ -62,9 +62,7 @@ class SimTruth(Truth):
     persons: list[TruthPerson] = Field(default_factory=list)
 
 
-def build_truth(
-    store: StoreLayout, script: Script, track_history: list[list[IdSpan]]
-) -> SimTruth:
+def build_truth(store: StoreLayout, script: Script, track_history: list[list[IdSpan]]) -> SimTruth:
     """Receipts from the actions (picks minus put-backs per account), plus events and persons."""
     qty: dict[str, dict[str, int]] = {a: {} for a in script.accounts}
     names = [p.name for p in script.persons]
