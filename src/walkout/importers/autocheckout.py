@@ -66,7 +66,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
-from scipy.spatial.transform import Rotation
+from scipy.spatial.transform import Rotation  # type: ignore[import-untyped]
 
 from walkout.importers.shelf_stats import noise_sd
 from walkout.recording.files import EventsWriter, RecordingError
@@ -614,7 +614,7 @@ def _write_events(
     order = np.lexsort((shelf_of, times))
     rounded_t = np.round(times, 4).tolist()
     values = [np.round(g, 3) for g in shelf_g]
-    has_null = [np.isnan(g).any(axis=1) for g in values]
+    has_null: list[list[bool]] = [np.asarray(np.isnan(g).any(axis=1)).tolist() for g in values]
     rows = [v.tolist() for v in values]
     k = 0
     for i in order.tolist():

@@ -243,7 +243,8 @@ class ShelfReport:
 
 def _rate(traces: dict[str, ShelfTraces], nominal: float) -> float:
     """The store's nominal rate, unless the readings clearly come at another one."""
-    steps = np.concatenate([np.diff(tr.t) for tr in traces.values() if tr.t.size > 1] or [[]])
+    diffs = [np.diff(tr.t) for tr in traces.values() if tr.t.size > 1]
+    steps = np.concatenate(diffs) if diffs else np.zeros(0)
     steps = steps[steps > 0]
     if not steps.size:
         return nominal
@@ -352,11 +353,11 @@ def measure_recording(folder: Path, name: str | None = None) -> ShelfReport:
         if m is None:
             continue
         home = shelf_of.get(a.plates[0], "")
-        near = {home, *stack_of.get(home, [])}
+        nearby = {home, *stack_of.get(home, [])}
         crowded = any(
             b is not a
             and abs(b.t - a.t) < ISOLATION_S
-            and any(shelf_of.get(p) in near for p in b.plates)
+            and any(shelf_of.get(p) in nearby for p in b.plates)
             for b in actions
         )
         measured.append(replace(m, isolated=not crowded))
