@@ -155,7 +155,7 @@ def pick_rows(r: ShelfReport, limit: int = 12) -> list[list[str]]:
                 f"{p.action.t:.1f}",
                 ",".join(p.action.plates),
                 p.action.sku,
-                f"{p.unit_g * p.action.qty:.1f}",
+                f"{p.unit_g * abs(p.action.qty):.1f}",
                 _f(tr.step_g, 1) if tr else "-",
                 _f(p.gap_pct, 1),
                 _f(p.shelf_gap_pct, 1),
