@@ -23,6 +23,12 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert _files(tmp_path / "a") == _files(tmp_path / "b")
 
 
+def test_same_seed_same_gzip_bytes(tmp_path: Path) -> None:
+    simulate(tmp_path / "a", "easy", seed=3, minutes=0.2, gzip_events=True)
+    simulate(tmp_path / "b", "easy", seed=3, minutes=0.2, gzip_events=True)
+    assert _files(tmp_path / "a") == _files(tmp_path / "b")
+
+
 def test_other_seed_other_recording(tmp_path: Path) -> None:
     simulate(tmp_path / "a", "busy", seed=1, minutes=0.5)
     simulate(tmp_path / "b", "busy", seed=2, minutes=0.5)

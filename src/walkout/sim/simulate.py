@@ -8,9 +8,11 @@ same bytes.
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, cast
 
 import numpy as np
 
@@ -27,6 +29,16 @@ from walkout.sim.presets import PRESETS
 from walkout.sim.truth import build_truth
 
 CHUNK_S = 10.0
+
+
+class _ReproducibleWriter(EventsWriter):
+    """EventsWriter whose gzip header carries no timestamp, so same seed = same bytes."""
+
+    def __init__(self, path: Path) -> None:
+        if path.suffix != ".gz":
+            super().__init__(path)
+        else:
+            self._fh = cast(IO[bytes], gzip.GzipFile(path, "wb", mtime=0))
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +138,7 @@ def simulate_config(
     other.unlink(missing_ok=True)
     written = 0
     g = 0
-    with EventsWriter(outdir / name) as writer:
+    with _ReproducibleWriter(outdir / name) as writer:
         c0 = 0.0
         while c0 < script.duration_s:
             c1 = min(c0 + CHUNK_S, script.duration_s)
