@@ -123,6 +123,11 @@ class SimConfig(BaseModel):
     neighbour_ring_g: Range = Field(
         (10.0, 40.0), description="Ringing on the neighbouring plates of a touched shelf."
     )
+    section_ring_g: Range = Field(
+        (0.0, 0.0),
+        description="Vibration on every plate of the shelves stacked above and below a touched "
+        "one (the gondola shakes; nothing is taken there).",
+    )
     ring_hz: Range = Field((2.0, 6.0), description="Ringing frequency.")
     ring_s: Range = Field((1.0, 2.0), description="How long ringing lasts.")
     drift_g_per_min: float = Field(

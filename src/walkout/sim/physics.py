@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import lfilter  # type: ignore[import-untyped]
 
-from walkout.recording.models import StoreLayout
+from walkout.recording.models import Plate, StoreLayout
 from walkout.sim.config import SimConfig
 from walkout.sim.script import Script
 
@@ -159,9 +159,14 @@ def shelf_effects(
             shelf = store.plates[plate].shelf
             out[shelf].append(Effect("ring", local[plate], t0, duration, amp, hz, phase))
 
+    stacked = _stacked(shelves) if cfg.section_ring_g[1] > 0 else {}
     reaches = sorted((r for p in script.persons for r in p.reaches), key=lambda r: (r.t0, r.person))
     for r in reaches:
         shelf = store.plates[r.plate].shelf
+        for other in stacked.get(shelf, []):
+            t0 = r.t0 + float(rng.uniform(0.0, 0.3))
+            for p in shelves[other]:
+                ring(index[p.id], t0, _draw(rng, cfg.section_ring_g) * _sign(rng))
         press = _draw(rng, cfg.press_g)
         if press > 0:
             tau = float(rng.uniform(0.1, 0.25))
@@ -185,6 +190,26 @@ def shelf_effects(
             Effect("lean", local[lean.plate], lean.t0, lean.duration_s, lean.peak_g, hz, phase)
         )
     return out
+
+
+def _stacked(shelves: dict[str, list[Plate]]) -> dict[str, list[str]]:
+    """Shelves above or below each other (same spot on the floor, same facing)."""
+    spot = {
+        s: (
+            sum(p.center[0] for p in ps) / len(ps),
+            sum(p.center[1] for p in ps) / len(ps),
+            ps[0].facing,
+        )
+        for s, ps in shelves.items()
+    }
+    return {
+        s: [
+            o
+            for o, (x, y, f) in spot.items()
+            if o != s and f == spot[s][2] and math.hypot(x - spot[s][0], y - spot[s][1]) < 0.5
+        ]
+        for s in shelves
+    }
 
 
 def _draw(rng: np.random.Generator, span: tuple[float, float]) -> float:

@@ -56,6 +56,7 @@ HARD = _variant(
     press_g=(20.0, 80.0),
     ring_amplitude_g=(10.0, 40.0),
     neighbour_ring_g=(50.0, 150.0),
+    section_ring_g=(10.0, 40.0),
     drift_g_per_min=3.0,
     spikes_per_plate_hour=10.0,
     p_drop_value=0.002,
