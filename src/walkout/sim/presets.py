@@ -12,7 +12,14 @@ def _variant(base: SimConfig, **changes: Any) -> SimConfig:
     return SimConfig.model_validate({**base.model_dump(), **changes})
 
 
-BUSY = SimConfig(store_id="sim-busy", floor_min_x_m=12.0, floor_min_y_m=8.0)
+BUSY = SimConfig(
+    store_id="sim-busy",
+    floor_min_x_m=12.0,
+    floor_min_y_m=8.0,
+    accounts_per_minute=1.45,
+    p_putback=0.25,
+    p_wrong_plate=0.4,
+)
 
 EASY = _variant(
     BUSY,
