@@ -30,15 +30,15 @@ class Effect:
     t0: float
     duration_s: float
     amp_g: float
-    hz: tuple[float, ...]
-    phase: tuple[float, ...]
+    hz: tuple[float, ...] = ()
+    phase: tuple[float, ...] = ()
+    tau_s: float = 0.0  # rise time of a press
 
     def render(self, ts: np.ndarray) -> np.ndarray:
         """Values at times ``ts`` (all inside [t0, t0 + duration])."""
         x = ts - self.t0
         if self.kind == "press":
-            tau = self.hz[0]
-            return self.amp_g * (x / tau) * np.exp(1 - x / tau)
+            return self.amp_g * (x / self.tau_s) * np.exp(1 - x / self.tau_s)
         if self.kind == "ring":
             onset = 1 - np.exp(-x / 0.03)
             decay = np.exp(-5 * x / self.duration_s)
@@ -171,7 +171,7 @@ def shelf_effects(
         if press > 0:
             tau = float(rng.uniform(0.1, 0.25))
             t0 = r.t0 + float(rng.uniform(0.0, 0.15))
-            out[shelf].append(Effect("press", local[r.plate], t0, 10 * tau, press, (tau,), (0.0,)))
+            out[shelf].append(Effect("press", local[r.plate], t0, 10 * tau, press, tau_s=tau))
         row = shelves[shelf]
         for j in (local[r.plate] - 1, local[r.plate] + 1):
             if 0 <= j < len(row):

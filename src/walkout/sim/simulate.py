@@ -38,7 +38,7 @@ class _ReproducibleWriter(EventsWriter):
         if path.suffix != ".gz":
             super().__init__(path)
         else:
-            self._fh = cast(IO[bytes], gzip.GzipFile(path, "wb", mtime=0))
+            self._fh = cast(IO[bytes], gzip.GzipFile(path, "wb", compresslevel=6, mtime=0))
 
 
 @dataclass(frozen=True, slots=True)
