@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from walkout.recording.files import iter_messages, read_store, read_truth
+from walkout.recording.files import RecordingError, iter_messages, read_store, read_truth
 from walkout.sim import PRESETS, SimSummary, simulate
 from walkout.sim.presets import HARD
 
@@ -76,6 +76,18 @@ def test_user_layout_is_used_as_is(tmp_path: Path) -> None:
     rejected: list[object] = []
     list(iter_messages(tmp_path / "mine", rejected.append))
     assert rejected == []
+
+
+def test_unusable_layout_is_refused_with_its_path(tmp_path: Path) -> None:
+    simulate(tmp_path / "gen", "easy", seed=0, minutes=0.1)
+    store = read_store(tmp_path / "gen")
+    no_exit = store.model_copy(update={"gates": [g for g in store.gates if g.kind == "entry"]})
+    bad = tmp_path / "no-exit.json"
+    bad.write_text(no_exit.model_dump_json())
+    with pytest.raises(RecordingError, match=r"no-exit\.json.*exit gate"):
+        simulate(tmp_path / "out", "busy", layout=bad)
+    with pytest.raises(RecordingError, match="no such store layout"):
+        simulate(tmp_path / "out", "busy", layout=tmp_path / "nowhere")
 
 
 def test_progress_reaches_one(tmp_path: Path) -> None:

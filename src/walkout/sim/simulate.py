@@ -16,7 +16,13 @@ from typing import IO, cast
 
 import numpy as np
 
-from walkout.recording.files import EventsWriter, write_store, write_truth
+from walkout.recording.files import (
+    EventsWriter,
+    RecordingError,
+    read_store,
+    write_store,
+    write_truth,
+)
 from walkout.recording.models import StoreLayout
 from walkout.sim.behaviour import Behaviour
 from walkout.sim.cameras import Cameras
@@ -181,10 +187,26 @@ def _store(
 ) -> tuple[StoreLayout, Floor]:
     if layout is None:
         return generate_store(cfg, rng)
-    path = Path(layout)
-    if path.is_dir():
-        path = path / "store.json"
-    return StoreLayout.model_validate_json(path.read_bytes()), OpenFloor()
+    return load_layout(Path(layout)), OpenFloor()
+
+
+def load_layout(path: Path) -> StoreLayout:
+    """A user's store.json (or a folder holding one), checked to be simulatable."""
+    if not path.exists():
+        raise RecordingError(f"{path}: no such store layout (give a store.json or its folder)")
+    if path.is_dir() or path.name == "store.json":
+        store = read_store(path if path.is_dir() else path.parent)
+    else:
+        try:
+            store = StoreLayout.model_validate_json(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise RecordingError(f"{path}: not a usable store layout: {exc}") from exc
+    kinds = {g.kind for g in store.gates}
+    if kinds != {"entry", "exit"}:
+        raise RecordingError(f"{path}: shoppers need at least one entry and one exit gate")
+    if not any(p.skus for p in store.plates):
+        raise RecordingError(f"{path}: no plate lists a product, so there is nothing to shop")
+    return store
 
 
 def _weight_lines(chunk: WeightChunk, ts: list[float], lines: list[dict[str, object]]) -> None:
