@@ -21,7 +21,7 @@ def detect(signal: np.ndarray) -> list[PlateChange]:
     for i, row in enumerate(signal):
         vals = [None if np.isnan(v) else float(v) for v in row]
         out.extend(det.add(i / RATE, vals))
-    out.extend(det.flush())
+    out.extend(det.close())
     return out
 
 

@@ -44,6 +44,12 @@ class EngineConfig(BaseModel):
     settle_outliers: int = Field(
         2, ge=0, description="Samples allowed outside the tolerance in a still window (spikes)."
     )
+    confirm_s: float = Field(
+        0.5,
+        ge=0,
+        description="A settled change is final only if the plate stays quiet this long; a "
+        "hand that pressed, held still and then took an item makes one change, not two.",
+    )
     min_step_g: float = Field(
         8.0,
         gt=0,
@@ -85,11 +91,20 @@ class EngineConfig(BaseModel):
         0.25, gt=0, description="A track silent this long may come back under a new id."
     )
     max_speed_mps: float = Field(2.5, gt=0, description="Fastest plausible walking speed.")
-    encounter_radius_m: float = Field(
-        0.9, gt=0, description="Two people closer than this may have had their track ids swapped."
+    swap_zone_m: float = Field(
+        0.7,
+        gt=0,
+        description="Two people who come this close may leave with each other's track ids. "
+        "Larger judges more passes (more chances to get one wrong, fewer swaps missed).",
     )
-    separation_radius_m: float = Field(
-        1.1, gt=0, description="An encounter is judged once the two are this far apart again."
+    swap_clear_m: float = Field(
+        1.0, gt=0, description="A pair must part this far before a new pass of theirs is judged."
+    )
+    swap_window_s: float = Field(
+        1.0,
+        gt=0,
+        description="Motion this long before and after the moment two people meet is compared "
+        "to tell whether their ids swapped; the verdict comes this long after they meet.",
     )
     hand_sd_m: float = Field(
         0.12, gt=0, description="How far a seen hand may be from the plate it touched."

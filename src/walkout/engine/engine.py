@@ -24,9 +24,10 @@ from walkout.engine.cart import (
     WeightEvent,
 )
 from walkout.engine.config import EngineConfig
-from walkout.engine.fusion import Decision, decide_pick, decide_putback
+from walkout.engine.fusion import Decision, decide_pick, decide_putback, putback_joint, rank_people
+from walkout.engine.grouping import OVERLAP_SLACK_S, components, partitions
 from walkout.engine.ordering import AnyMessage, ReorderBuffer
-from walkout.engine.products import Hypothesis, ProductModel, Unit, posterior
+from walkout.engine.products import UNKNOWN_DENSITY, Hypothesis, ProductModel, Unit, normal_pdf, posterior
 from walkout.engine.store import StoreIndex
 from walkout.engine.tracking import PeopleTracker, Proximity
 from walkout.engine.weights import PlateChange, ShelfDetector
@@ -36,8 +37,15 @@ log = logging.getLogger(__name__)
 
 Output = CartChange | FinalReceipt | StoreAlert
 
-SPLIT_PRIOR = 0.3
-"""Two plates under a straddling product changing together: odds that it was two events."""
+MERGE_PRIOR = 0.05
+"""Odds that neighbouring plates sharing no product moved together for one unit (a unit
+leaning across, a bag lying over the edge), per extra plate."""
+
+SHIFT_PRIOR = 0.5
+"""Odds that a small settled change is no item at all: a touch leaving the tray a bit off."""
+
+SHIFT_SD_G = 8.0
+"""Spread of such shifts (real shelves keep 5-20 g after a touch of a neighbour)."""
 
 MAX_WAIT_S = 6.0
 """Longest a settled change waits for a neighbour or an identity verdict before it is decided."""
@@ -51,6 +59,7 @@ class EngineStats:
     putbacks: int = 0
     unexplained: int = 0
     unattributed: int = 0
+    shifts: int = 0
     alerts: deque[StoreAlert] = field(default_factory=lambda: deque(maxlen=1000))
 
 
@@ -103,7 +112,7 @@ class Engine:
         for ready in self.buffer.drain():
             self._process(ready, out)
         for shelf_id, det in self.detectors.items():
-            for change in det.flush():
+            for change in det.close():
                 self._on_change(shelf_id, change)
         self._decide(out, force=True)
         for account in sorted(self.carts):
@@ -146,60 +155,115 @@ class Engine:
 
     # -- deciding events --------------------------------------------------------------------
 
-    def _neighbour_busy(self, change: PlateChange) -> bool:
-        for other in self.store.neighbours_sharing(change.plate):
-            sid, col = self._plate_col[other]
-            since = self.detectors[sid].active_since(col)
-            if since is not None and since <= change.t_end + 0.5:
-                return True
+    def _neighbour_busy(self, group: list[PlateChange]) -> bool:
+        """Is a plate beside the group still moving since before the group's end?"""
+        t_end = max(c.t_end for c in group) + OVERLAP_SLACK_S
+        shelf = self.store.shelves[self.store.shelf_of_plate[group[0].plate]]
+        for ch in group:
+            pos = self.store.position_on_shelf[ch.plate]
+            for npos in (pos - 1, pos + 1):
+                if 0 <= npos < len(shelf.plates):
+                    since = self.detectors[shelf.id].active_since(npos)
+                    if since is not None and since <= t_end:
+                        return True
         return False
 
-    def _decide(self, out: list[Output], force: bool = False) -> None:
+    def _ready(self, group: list[PlateChange], encounter: float | None) -> bool:
         cfg = self.config
-        encounter = self.people.open_encounter_since()
-        ready: list[PlateChange] = []
-        for ch in self.pending:
-            if not force:
-                due = ch.t_settled + cfg.decide_delay_s
-                if self.now < due:
-                    continue
-                waited_out = self.now >= due + MAX_WAIT_S
-                if (
-                    not waited_out
-                    and encounter is not None
-                    and encounter <= ch.t_end + cfg.reach_margin_s
-                ):
-                    continue
-                if not waited_out and self._neighbour_busy(ch):
-                    continue
-            ready.append(ch)
-        if not ready:
-            return
-        taken = {id(c) for c in ready}
-        self.pending = [c for c in self.pending if id(c) not in taken]
-        for group in _group_straddles(self.store, sorted(ready, key=lambda c: (c.t_end, c.plate))):
-            self._decide_group(group, out)
+        due = max(c.t_settled for c in group) + cfg.decide_delay_s
+        if self.now < due:
+            return False
+        if self.now >= due + MAX_WAIT_S:
+            return True
+        t_end = max(c.t_end for c in group)
+        if encounter is not None and encounter <= t_end + cfg.reach_margin_s:
+            return False
+        return not self._neighbour_busy(group)
 
-    def _decide_group(self, group: list[PlateChange], out: list[Output]) -> None:
-        if len(group) == 2:
-            a, b = group
-            if a.delta_g < 0 and b.delta_g < 0 and not self._straddle_fits_better(a, b):
-                self._decide_group([a], out)
-                self._decide_group([b], out)
-                return
-            if (a.delta_g < 0) != (b.delta_g < 0):
-                self._decide_group([a], out)
-                self._decide_group([b], out)
-                return
+    def _decide(self, out: list[Output], force: bool = False) -> None:
+        """Decide the settled groups, oldest first, stopping at the first that must wait."""
+        encounter = self.people.open_encounter_since()
+        for group in components(self.store, self.pending):
+            if not force and not self._ready(group, encounter):
+                break
+            taken = {id(c) for c in group}
+            self.pending = [c for c in self.pending if id(c) not in taken]
+            self._decide_component(group, out)
+
+    def _decide_component(self, group: list[PlateChange], out: list[Output]) -> None:
+        """Cut a group of neighbouring changes into product events and shifts, then decide each."""
         plates = tuple(c.plate for c in group)
-        total = sum(c.delta_g for c in group)
+        people = [
+            p
+            for p in self.people.proximity(list(plates), min(c.t_start for c in group), max(c.t_end for c in group))
+            if self._was_inside(p, min(c.t_start for c in group))
+        ]
+        ranked = rank_people(people)
+        carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
+        block_cache: dict[tuple[int, int], tuple[float, str]] = {}
+
+        def block(i: int, j: int) -> tuple[float, str]:
+            if (i, j) not in block_cache:
+                block_cache[(i, j)] = self._block_score(group[i:j], ranked, carts)
+            return block_cache[(i, j)]
+
+        best: tuple[float, list[tuple[int, int]]] | None = None
+        for cut in partitions(len(group)):
+            score = 1.0
+            for i, j in cut:
+                score *= block(i, j)[0]
+            if best is None or score > best[0]:
+                best = (score, cut)
+        assert best is not None
+        for i, j in best[1]:
+            label = block(i, j)[1]
+            if label == "shift":
+                self.stats.shifts += 1
+                continue
+            self._decide_block(group[i:j], out)
+
+    def _block_score(
+        self,
+        block: list[PlateChange],
+        ranked: list[tuple[Proximity | None, float]],
+        carts: dict[str, list[Unit]],
+    ) -> tuple[float, str]:
+        """How well a block of neighbouring changes is explained as one event, or as a shift."""
+        plates = tuple(c.plate for c in block)
+        deltas = tuple(c.delta_g for c in block)
+        total = sum(deltas)
+        if len(block) == 1:
+            size_prior = 1.0
+        elif len(block) == 2 and (plates[0], plates[1]) in self.store.straddle:
+            size_prior = 1.0
+        else:
+            size_prior = MERGE_PRIOR ** (len(block) - 1)
+        if total < 0:
+            hyps = self.products.pick_hypotheses(plates, -total, deltas)
+            product = sum(h.score for h in hyps if not h.unknown)
+        else:
+            product = sum(s for _, _, s in putback_joint(self.products, plates, total, ranked, carts))
+        shift = 1.0
+        for d in deltas:
+            shift *= SHIFT_PRIOR * normal_pdf(d, 0.0, SHIFT_SD_G)
+        options = [
+            (size_prior * product, "event"),
+            (shift, "shift"),
+            (self.config.unknown_object_prior * UNKNOWN_DENSITY if len(block) == 1 else 0.0, "event"),
+        ]
+        return max(options, key=lambda o: o[0])
+
+    def _decide_block(self, block: list[PlateChange], out: list[Output]) -> None:
+        plates = tuple(c.plate for c in block)
+        deltas = tuple(c.delta_g for c in block)
+        total = sum(deltas)
         event = WeightEvent(
             event_id=self._new_id(),
             shelf=self.store.shelf_of_plate[plates[0]],
             plates=tuple(self.store.plate_ids[p] for p in plates),
-            t_start=min(c.t_start for c in group),
-            t_end=max(c.t_end for c in group),
-            delta_g=tuple(round(c.delta_g, 1) for c in group),
+            t_start=min(c.t_start for c in block),
+            t_end=max(c.t_end for c in block),
+            delta_g=tuple(round(d, 1) for d in deltas),
         )
         self.stats.events += 1
         people = [
@@ -208,24 +272,11 @@ class Engine:
             if self._was_inside(p, event.t_start)
         ]
         if total < 0:
-            decision = decide_pick(self.products.pick_hypotheses(plates, -total), people)
+            decision = decide_pick(self.products.pick_hypotheses(plates, -total, deltas), people)
         else:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
             decision = decide_putback(self.products, plates, total, people, carts)
         self._apply(event, plates, total, decision, out)
-
-    def _straddle_fits_better(self, a: PlateChange, b: PlateChange) -> bool:
-        """Is one straddling product likelier than two separate picks on the two plates?"""
-        pair = (min(a.plate, b.plate), max(a.plate, b.plate))
-        joint = sum(
-            h.score
-            for h in self.products.pick_hypotheses(pair, -(a.delta_g + b.delta_g))
-            if not h.unknown
-        )
-        split = SPLIT_PRIOR
-        for c in (a, b):
-            split *= sum(h.score for h in self.products.pick_hypotheses((c.plate,), -c.delta_g))
-        return joint >= split
 
     def _was_inside(self, p: Proximity, t: float) -> bool:
         person = self.people.people.get(p.pid)
@@ -378,28 +429,6 @@ class Engine:
     def _new_id(self) -> int:
         self._next_id += 1
         return self._next_id - 1
-
-
-def _group_straddles(store: StoreIndex, changes: list[PlateChange]) -> list[list[PlateChange]]:
-    """Pair changes on neighbouring plates under a straddling product that overlap in time."""
-    groups: list[list[PlateChange]] = []
-    used: set[int] = set()
-    for i, a in enumerate(changes):
-        if i in used:
-            continue
-        group = [a]
-        for j in range(i + 1, len(changes)):
-            b = changes[j]
-            if j in used:
-                continue
-            pair = (min(a.plate, b.plate), max(a.plate, b.plate))
-            if pair in store.straddle and a.t_start - 0.5 <= b.t_end and b.t_start - 0.5 <= a.t_end:
-                group.append(b)
-                used.add(j)
-                break
-        used.add(i)
-        groups.append(group)
-    return groups
 
 
 __all__ = ["Engine", "EngineStats", "Output", "posterior"]

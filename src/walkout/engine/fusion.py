@@ -53,6 +53,24 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
     )
 
 
+def putback_joint(
+    model: ProductModel,
+    plates: tuple[int, ...],
+    added_g: float,
+    ranked: list[tuple[Proximity | None, float]],
+    carts: dict[str, list[Unit]],
+) -> list[tuple[Hypothesis, Proximity | None, float]]:
+    """(units, person, score) for every unit or pair of units a nearby person could put back."""
+    joint: list[tuple[Hypothesis, Proximity | None, float]] = []
+    for person, p_person in ranked:
+        if person is None or person.account is None:
+            continue
+        cart = carts.get(person.account, [])
+        for hyp in model.putback_hypotheses(plates, added_g, cart):
+            joint.append((hyp, person, p_person * hyp.score))
+    return joint
+
+
 def decide_putback(
     model: ProductModel,
     plates: tuple[int, ...],
@@ -61,13 +79,7 @@ def decide_putback(
     carts: dict[str, list[Unit]],
 ) -> Decision:
     ranked = rank_people(people)
-    joint: list[tuple[Hypothesis, Proximity | None, float]] = []
-    for person, p_person in ranked:
-        if person is None or person.account is None:
-            continue
-        cart = carts.get(person.account, [])
-        for hyp in model.putback_hypotheses(plates, added_g, cart):
-            joint.append((hyp, person, p_person * hyp.score))
+    joint = putback_joint(model, plates, added_g, ranked, carts)
     joint.append((model.unknown_putback(), None, model.unknown_putback().score))
     probs = posterior([s for _, _, s in joint])
     order = sorted(range(len(joint)), key=lambda i: -probs[i])

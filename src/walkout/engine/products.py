@@ -143,43 +143,60 @@ class ProductModel:
         noise = sum(float(self.store.noise_sd[p]) ** 2 for p in plates)
         return math.sqrt(self.config.measure_sd_g**2 + noise)
 
-    def pick_hypotheses(self, plates: tuple[int, ...], removed_g: float) -> list[Hypothesis]:
-        """Explanations of ``removed_g`` grams taken from ``plates`` (all plates of one group)."""
+    def pick_hypotheses(
+        self, plates: tuple[int, ...], removed_g: float, deltas: tuple[float, ...] | None = None
+    ) -> list[Hypothesis]:
+        """Explanations of ``removed_g`` grams taken from neighbouring ``plates`` together.
+
+        With several plates, a product is likelier the more of the weight came off the plates
+        it belongs on (``deltas``, one per plate): a unit leaning onto the next plate still
+        takes most of its weight from its own.
+        """
         cfg = self.config
         meas_sd = self._measure_sd(plates)
-        if len(plates) == 1:
-            skus = list(self.store.planogram[plates[0]])
-        else:
-            skus = list(self.store.straddle.get((plates[0], plates[1]), ()))
+        skus: list[str] = []
+        for p in plates:
+            skus.extend(s for s in self.store.planogram[p] if s not in skus)
+        share = dict.fromkeys(skus, 1.0)
+        if len(plates) > 1 and deltas is not None:
+            total = sum(abs(d) for d in deltas) or 1.0
+            for s in skus:
+                on = sum(
+                    abs(d)
+                    for p, d in zip(plates, deltas, strict=True)
+                    if s in self.store.planogram[p]
+                )
+                share[s] = max(on / total, 0.05)
         loose = [u for p in plates for u in self.stock[p].loose.values()]
-        types: list[tuple[str, Unit | None]] = [(s, None) for s in skus] + [
-            (u.sku, u) for u in loose
-        ]
+        types: list[tuple[str, Unit | None]] = [(s, None) for s in skus]
+        types += [(u.sku, u) for u in loose]
         out: list[Hypothesis] = []
         max_k = cfg.max_units_per_reach
         for i, (sku_a, unit_a) in enumerate(types):
+            w_a = share.get(sku_a, 1.0) if unit_a is None else 1.0
             for k_a in range(1, (1 if unit_a else max_k) + 1):
-                out.append(self._pick(((sku_a, unit_a, k_a),), removed_g, meas_sd))
+                out.append(self._pick(((sku_a, unit_a, k_a),), removed_g, meas_sd, w_a))
                 for sku_b, unit_b in types[i + 1 :]:
+                    w_b = share.get(sku_b, 1.0) if unit_b is None else 1.0
                     for k_b in range(1, (1 if unit_b else max_k - k_a) + 1):
                         if k_a + k_b > max_k:
                             break
-                        out.append(
-                            self._pick(
-                                ((sku_a, unit_a, k_a), (sku_b, unit_b, k_b)), removed_g, meas_sd
-                            )
-                        )
-        out.append(
-            Hypothesis((), (), cfg.unknown_object_prior * UNKNOWN_DENSITY, 0.0, unknown=True)
-        )
+                        parts = ((sku_a, unit_a, k_a), (sku_b, unit_b, k_b))
+                        out.append(self._pick(parts, removed_g, meas_sd, w_a * w_b))
+        unknown = cfg.unknown_object_prior * UNKNOWN_DENSITY
+        out.append(Hypothesis((), (), unknown, 0.0, unknown=True))
         return _ranked(out)
 
     def _pick(
-        self, parts: tuple[tuple[str, Unit | None, int], ...], removed_g: float, meas_sd: float
+        self,
+        parts: tuple[tuple[str, Unit | None, int], ...],
+        removed_g: float,
+        meas_sd: float,
+        weight: float = 1.0,
     ) -> Hypothesis:
         mean = 0.0
         var = meas_sd**2
-        prior = UNITS_PRIOR.get(sum(k for _, _, k in parts), 0.01)
+        prior = weight * UNITS_PRIOR.get(sum(k for _, _, k in parts), 0.01)
         if len(parts) > 1:
             prior *= MIXED_PRIOR
         planogram: list[tuple[str, int]] = []

@@ -51,6 +51,10 @@ class StoreIndex:
             sid: ShelfIndex(sid, tuple(ix)) for sid, ix in shelves.items()
         }
         self.shelf_of_plate: list[str] = [p.shelf for p in layout.plates]
+        self.position_on_shelf: list[int] = [0] * len(layout.plates)
+        for shelf in self.shelves.values():
+            for pos, plate in enumerate(shelf.plates):
+                self.position_on_shelf[plate] = pos
         self.plate_count_by_shelf: dict[str, int] = {
             s: len(v.plates) for s, v in self.shelves.items()
         }

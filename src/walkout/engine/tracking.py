@@ -106,13 +106,12 @@ class Proximity:
 
 @dataclass(slots=True)
 class _Encounter:
+    """Two track ids that came within the swap zone at ``t_in``, awaiting a verdict."""
+
     a: str
     b: str
-    t0: float
-    pos0: dict[str, tuple[float, float]]
-    vel0: dict[str, tuple[float, float]]
-    closest_t: float
-    closest_m: float
+    t_in: float
+    judged: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +122,20 @@ class Exit:
     account: str | None
     t: float
     account_done: bool
+
+
+def _line_fit(
+    hist: TrackHistory, lo: float, hi: float, at: float
+) -> tuple[FloatArray, FloatArray] | None:
+    """Position at ``at`` and velocity of a straight-line fit to the samples in [lo, hi]."""
+    pts = [(t, p) for t, p in zip(hist.t, hist.pos, strict=True) if lo <= t <= hi]
+    if len(pts) < 3:
+        return None
+    ts = np.array([t for t, _ in pts]) - at
+    xy = np.array([p for _, p in pts])
+    design = np.stack([np.ones_like(ts), ts], axis=1)
+    coef, *_ = np.linalg.lstsq(design, xy, rcond=None)
+    return coef[0], coef[1]
 
 
 class PeopleTracker:
@@ -281,6 +294,7 @@ class PeopleTracker:
     # -- swaps ------------------------------------------------------------------------------
 
     def _watch_encounters(self, t: float, track_id: str, pos: tuple[float, float]) -> None:
+        """Open an encounter when two people of different accounts meet; judge it later."""
         cfg = self.config
         me = self.people[self.tracks[track_id].person]
         for other in self.people.values():
@@ -292,66 +306,63 @@ class PeopleTracker:
             key = (min(track_id, other.track), max(track_id, other.track))
             enc = self._encounters.get(key)
             if enc is None:
-                if d < cfg.encounter_radius_m and me.inside:
-                    a, b = key
-                    self._encounters[key] = _Encounter(
-                        a,
-                        b,
-                        t,
-                        {k: self.tracks[k].pos[-1] for k in key},
-                        {k: self.tracks[k].velocity(t) for k in key},
-                        t,
-                        d,
-                    )
-                continue
-            if d < enc.closest_m:
-                enc.closest_m, enc.closest_t = d, t
-            if d > cfg.separation_radius_m:
-                self._judge(enc, t)
+                if d < cfg.swap_zone_m and me.inside:
+                    self._encounters[key] = _Encounter(key[0], key[1], t)
+            elif enc.judged and d > cfg.swap_clear_m:
                 del self._encounters[key]
+        for enc in self._encounters.values():
+            if not enc.judged and t >= enc.t_in + cfg.swap_window_s:
+                enc.judged = True
+                self._judge(enc)
 
-    def _judge(self, enc: _Encounter, t1: float) -> None:
-        """Decide whether ids ``a`` and ``b`` swapped people during the encounter."""
-        ha, hb = self.tracks[enc.a], self.tracks[enc.b]
-        dt = t1 - enc.t0
-        sd_pos = 0.25 + 0.4 * dt
-        sd_vel = 0.35
+    def _judge(self, enc: _Encounter) -> None:
+        """Did ids ``a`` and ``b`` change people at ``t_in``? Compare motion before and after.
 
-        def cost(first: str, second: str) -> float:
-            # ``first`` continued as the person who was ``enc.a`` before; ``second`` as ``enc.b``.
-            total = 0.0
-            for before, after in ((enc.a, first), (enc.b, second)):
-                p0, v0 = enc.pos0[before], enc.vel0[before]
-                pred = (p0[0] + v0[0] * dt, p0[1] + v0[1] * dt)
-                p1 = self.tracks[after].pos[-1]
-                v1 = self.tracks[after].velocity(t1, span=0.6)
-                total += ((pred[0] - p1[0]) ** 2 + (pred[1] - p1[1]) ** 2) / sd_pos**2
-                total += ((v0[0] - v1[0]) ** 2 + (v0[1] - v1[1]) ** 2) / sd_vel**2
-            return total
+        Each id's samples just before the meeting and just after are fitted with a straight line;
+        the pairing of before-lines to after-lines whose positions and velocities join up best at
+        the meeting is the right one. A swap made ids jump by the people's distance (up to the
+        swap zone) and reverses crossing walkers' directions, both of which this sees.
+        """
+        cfg = self.config
+        ha, hb = self.tracks.get(enc.a), self.tracks.get(enc.b)
+        if ha is None or hb is None:
+            return
+        w = cfg.swap_window_s
+        fits = {}
+        for name, hist in (("a", ha), ("b", hb)):
+            before = _line_fit(hist, enc.t_in - w, enc.t_in, enc.t_in)
+            after = _line_fit(hist, enc.t_in, enc.t_in + w, enc.t_in)
+            if before is None or after is None:
+                return
+            fits[name] = (before, after)
+        sd_pos, sd_vel = 0.12, 0.45
 
-        keep, swap = cost(enc.a, enc.b), cost(enc.b, enc.a)
-        if swap + 2.0 < keep:
+        def join(before: tuple[FloatArray, FloatArray], after: tuple[FloatArray, FloatArray]) -> float:
+            dp = before[0] - after[0]
+            dv = before[1] - after[1]
+            return float(dp @ dp) / sd_pos**2 + float(dv @ dv) / sd_vel**2
+
+        keep = join(fits["a"][0], fits["a"][1]) + join(fits["b"][0], fits["b"][1])
+        swap = join(fits["a"][0], fits["b"][1]) + join(fits["b"][0], fits["a"][1])
+        if swap + 4.0 < keep:
             pa, pb = ha.person, hb.person
-            ha.segments.append((enc.closest_t, pb))
-            hb.segments.append((enc.closest_t, pa))
+            ha.segments.append((enc.t_in, pb))
+            hb.segments.append((enc.t_in, pa))
             self.people[pa].track, self.people[pb].track = enc.b, enc.a
             for pid, tid in ((pa, enc.b), (pb, enc.a)):
                 person = self.people[pid]
                 person.last_t = self.tracks[tid].t[-1]
                 person.last_pos = self.tracks[tid].pos[-1]
-            log.info("track ids %s and %s swapped people at t=%.2f", enc.a, enc.b, enc.closest_t)
-        elif abs(swap - keep) < 2.0:
-            note = (
-                f"tracks {enc.a} and {enc.b} crossed at t={enc.closest_t:.1f}; who is who is unsure"
-            )
+            log.info("track ids %s and %s swapped people at t=%.2f", enc.a, enc.b, enc.t_in)
+        elif abs(swap - keep) < 4.0:
+            note = f"tracks {enc.a} and {enc.b} met at t={enc.t_in:.1f}; who is who is unsure"
             for h in (ha, hb):
                 self.people[h.person].identity_doubt.append(note)
 
     def open_encounter_since(self) -> float | None:
         """Start of the oldest encounter not yet judged (events after it wait for the verdict)."""
-        if not self._encounters:
-            return None
-        return min(e.t0 for e in self._encounters.values())
+        waiting = [e.t_in for e in self._encounters.values() if not e.judged]
+        return min(waiting) if waiting else None
 
     # -- queries ----------------------------------------------------------------------------
 

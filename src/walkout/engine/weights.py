@@ -82,6 +82,10 @@ class ShelfDetector:
         self._hist_t: FloatArray = np.empty(0)
         self._hist_g: FloatArray = np.empty((0, n))
         self._hist_start = 0  # absolute sample index of history row 0
+        # A settled change is held for ``confirm_s``: if the plate moves again by then (a
+        # pressing hand held still for a moment), the two activities are one change.
+        self._tentative: dict[int, PlateChange] = {}
+        self._origin: dict[int, tuple[float, float]] = {}  # col -> (t_start, peak) of merged run
 
     # -- input -----------------------------------------------------------------------------
 
@@ -125,12 +129,21 @@ class ShelfDetector:
         out: list[PlateChange] = []
         quiet = ~self.active
         if quiet.any():
-            self._scan_quiet(g, first_new, quiet)
+            self._scan_quiet(g, first_new, quiet, out)
         for col in np.flatnonzero(self.active):
-            change = self._try_settle(int(col))
-            if change is not None:
-                out.append(change)
+            self._try_settle(int(col))
+        now = float(self._hist_t[-1])
+        for col, change in sorted(self._tentative.items()):
+            if now >= change.t_settled + self.config.confirm_s:
+                out.append(self._tentative.pop(col))
         self._trim()
+        return out
+
+    def close(self) -> list[PlateChange]:
+        """End of the stream: every change still held for confirmation is final."""
+        out = self.flush()
+        out.extend(self._tentative[c] for c in sorted(self._tentative))
+        self._tentative.clear()
         return out
 
     def _init_baselines(self, g: FloatArray) -> None:
@@ -140,13 +153,23 @@ class ShelfDetector:
                 first = np.nanmedian(g, axis=0)
             self.baseline[unset] = first[unset]
 
-    def _scan_quiet(self, g: FloatArray, first_new: int, quiet: NDArray[np.bool_]) -> None:
+    def _scan_quiet(
+        self, g: FloatArray, first_new: int, quiet: NDArray[np.bool_], out: list[PlateChange]
+    ) -> None:
         with np.errstate(invalid="ignore"):
             off = np.abs(g - self.baseline) > self._activity
         off &= quiet
         triggered = off.any(axis=0)
         for col in np.flatnonzero(triggered):
             row = int(np.argmax(off[:, col]))
+            held = self._tentative.pop(int(col), None)
+            if held is not None:
+                t_trigger = float(self._hist_t[first_new - self._hist_start + row])
+                if t_trigger <= held.t_settled + self.config.confirm_s:
+                    self.baseline[col] = held.level_before_g
+                    self._origin[int(col)] = (held.t_start, held.peak_dev_g)
+                else:
+                    out.append(held)
             self.active[col] = True
             self._trigger_abs[col] = first_new + row
             self._checked_abs[col] = first_new + row
@@ -159,7 +182,7 @@ class ShelfDetector:
             idx = np.flatnonzero(follow)[ok]
             self.baseline[idx] += self.config.baseline_follow * (mean[ok] - self.baseline[idx])
 
-    def _try_settle(self, col: int) -> PlateChange | None:
+    def _try_settle(self, col: int) -> None:
         """Look for the first still window after the trigger, among windows not yet checked."""
         n = self._settle_n
         trig = self._trigger_abs[col] - self._hist_start
@@ -169,19 +192,19 @@ class ShelfDetector:
         values = values[valid]
         times = times[valid]
         if len(values) < n:
-            return self._maybe_force(col)
+            self._maybe_force(col)
+            return
         windows = sliding_window_view(values, n)
-        already = int(
-            np.count_nonzero(valid[: max(0, self._checked_abs[col] - self._trigger_abs[col])])
-        )
-        start = max(0, already - n + 1)
+        checked = max(0, self._checked_abs[col] - self._trigger_abs[col])
+        start = max(0, int(np.count_nonzero(valid[:checked])) - n + 1)
         cand = windows[start:]
         med = np.median(cand, axis=1)
         outliers = (np.abs(cand - med[:, None]) > self._tolerance[col]).sum(axis=1)
         still = np.flatnonzero(outliers <= self.config.settle_outliers)
         self._checked_abs[col] = self._hist_start + len(self._hist_t) - 1
         if len(still) == 0:
-            return self._maybe_force(col)
+            self._maybe_force(col)
+            return
         w = start + int(still[0])
         window = values[w : w + n]
         med_w = float(np.median(window))
@@ -190,25 +213,28 @@ class ShelfDetector:
         before = float(self.baseline[col])
         active_vals = values[: w + 1]
         peak = float(np.max(np.abs(active_vals - before))) if len(active_vals) else 0.0
-        self.baseline[col] = level
+        t_start, earlier_peak = self._origin.pop(col, (float(self._hist_t[trig]), 0.0))
         self.active[col] = False
         delta = level - before
         if abs(delta) < self.min_step_g:
+            # Back where it was, or a hand resting still for a moment: keep the old baseline
+            # (slow drift is followed while quiet), so a press that looked still is no step.
             self.stats.null_changes += 1
-            return None
+            return
+        self.baseline[col] = level
         self.stats.changes += 1
-        trig_t = float(self._hist_t[trig])
-        return PlateChange(
+        self._tentative[col] = PlateChange(
             plate=self.shelf.plates[col],
-            t_start=trig_t,
+            t_start=t_start,
             t_end=float(times[w]),
             t_settled=float(times[w + n - 1]),
             delta_g=delta,
             level_before_g=before,
-            peak_dev_g=peak,
+            peak_dev_g=max(peak, earlier_peak),
         )
 
     def _maybe_force(self, col: int) -> None:
+        """Re-zero a plate that has not held still for ``max_active_s`` (a stuck or broken cell)."""
         trig = self._trigger_abs[col] - self._hist_start
         if self._hist_t[-1] - self._hist_t[trig] > self.config.max_active_s:
             tail = self._hist_g[-self._settle_n :, col]
@@ -218,7 +244,6 @@ class ShelfDetector:
                 self.baseline[col] = level
             self.active[col] = False
             self.stats.forced_rezero += 1
-        return None
 
     def _trim(self) -> None:
         """Keep only the history that an active plate or the next still window may need."""
