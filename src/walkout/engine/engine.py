@@ -290,7 +290,7 @@ class Engine:
         decision: Decision,
         out: list[Output],
     ) -> None:
-        hyp = decision.hypothesis
+        """Move units between plates and carts as decided; alert where no cart can take them."""
         is_pick = total < 0
         products = tuple(
             ProductEvidence(h.describe(), h.skus(), round(h.expected_g, 1), round(pr, 4))
@@ -300,69 +300,60 @@ class Engine:
             PersonEvidence(p.account, p.pid, round(p.hand_m, 3), round(p.body_m, 3), round(pr, 4))
             for p, pr in decision.person_alternatives
         )
-        if hyp.unknown:
+        if decision.unknown:
             self.stats.unexplained += 1
-            self._alert(
-                out,
-                event,
-                "unexplained",
-                f"{total:+.0f} g on {', '.join(event.plates)} fits no product",
-            )
+            message = f"{total:+.0f} g on {', '.join(event.plates)} fits no product"
+            self._alert(out, event, "unexplained", message)
             return
-        person = decision.person
-        if person is None or person.account is None or person.account not in self.carts:
-            self.stats.unattributed += 1
-            what = "taken" if is_pick else "put back"
-            self._alert(
-                out,
-                event,
-                "unattributed",
-                f"{hyp.describe()} {what} with no shopper's account near",
-            )
-            if is_pick:
-                self.products.take(plates, hyp)
-            return
-        cart = self.carts[person.account]
+        whole = decision.hypothesis
         if is_pick:
-            units = self._units_taken(hyp, -total)
-            change = CartChange(
-                self._new_id(),
-                event.event_id,
-                person.account,
-                "pick",
-                hyp.skus(),
-                event,
-                products,
-                people,
-                decision.confidence,
-            )
-            cart.add(units, change)
-            self.products.take(plates, hyp)
-            if len(units) == 1 and not hyp.units and decision.product_alternatives[0][1] > 0.98:
-                self.products.learn(units[0].sku, units[0].weight_g)
-            self.stats.picks += 1
-        else:
-            parent = cart.units.get(hyp.units[0].uid, (None, None))[1] if hyp.units else None
-            change = CartChange(
-                self._new_id(),
-                parent,
-                person.account,
-                "putback",
-                hyp.skus(),
-                event,
-                products,
-                people,
-                decision.confidence,
-            )
-            cart.remove(hyp.units, change)
-            self.products.put(plates, hyp.units)
-            self.stats.putbacks += 1
-        out.append(change)
-        if decision.confidence < self.config.review_below:
-            self._flag_review(change, decision)
+            self.products.take(plates, whole)
+        expected_whole = self._expected_g(whole) or 1.0
+        for share in decision.shares:
+            hyp = share.hypothesis
+            person = share.person
+            if person is None or person.account is None or person.account not in self.carts:
+                self.stats.unattributed += 1
+                what = "taken" if is_pick else "put back"
+                message = f"{hyp.describe()} {what} with no shopper's account near"
+                self._alert(out, event, "unattributed", message)
+                continue
+            cart = self.carts[person.account]
+            if is_pick:
+                removed = -total * self._expected_g(hyp) / expected_whole
+                units = self._units_taken(hyp, removed, alone=len(decision.shares) == 1)
+                change = CartChange(
+                    self._new_id(), event.event_id, person.account, "pick", hyp.skus(),
+                    event, products, people, decision.confidence,
+                )
+                cart.add(units, change)
+                sure = decision.confidence > 0.98 and len(decision.shares) == 1
+                if sure and len(units) == 1 and not hyp.units:
+                    self.products.learn(units[0].sku, units[0].weight_g)
+                self.stats.picks += 1
+            else:
+                parent = cart.units.get(hyp.units[0].uid, (None, None))[1] if hyp.units else None
+                change = CartChange(
+                    self._new_id(), parent, person.account, "putback", hyp.skus(),
+                    event, products, people, decision.confidence,
+                )
+                cart.remove(hyp.units, change)
+                self.products.put(plates, hyp.units)
+                self.stats.putbacks += 1
+            out.append(change)
+            if decision.confidence < self.config.review_below:
+                self._flag_review(change, decision)
 
-    def _units_taken(self, hyp: Hypothesis, removed_g: float) -> tuple[Unit, ...]:
-        """Units for a pick; each planogram unit gets its share of the measured weight."""
+    def _expected_g(self, hyp: Hypothesis) -> float:
+        planogram = sum(k * self.products.mean_weight(sku)[0] for sku, k in hyp.planogram)
+        return planogram + sum(u.weight_g for u in hyp.units)
+
+    def _units_taken(self, hyp: Hypothesis, removed_g: float, alone: bool) -> tuple[Unit, ...]:
+        """Units for a pick; each planogram unit gets its share of the measured weight.
+
+        A unit taken alone has a measured weight as good as the scale; units taken together
+        (or shared out among people) only have an estimate, and keep the product's spread.
+        """
         units: list[Unit] = list(hyp.units)
         known = sum(u.weight_g for u in units)
         expected = [(sku, k, self.products.mean_weight(sku)[0]) for sku, k in hyp.planogram]
@@ -371,13 +362,14 @@ class Engine:
         count = sum(k for _, k, _ in expected)
         for sku, k, mu in expected:
             share = rest * (mu / expected_total)
-            sd = max(self.products.unit_sd(sku), 1.0) if count > 1 else self.config.measure_sd_g
+            precise = count == 1 and alone
+            sd = self.config.measure_sd_g if precise else max(self.products.unit_sd(sku), 1.0)
             for _ in range(k):
                 units.append(Unit(self.products.new_uid(), sku, share, sd))
         return tuple(units)
 
     def _flag_review(self, change: CartChange, decision: Decision) -> None:
-        best = decision.product_alternatives[0][0].describe()
+        best = decision.hypothesis.describe()
         alts = "; ".join(
             f"{h.describe()} p={pr:.2f}" for h, pr in decision.product_alternatives[1:3]
         )

@@ -1,31 +1,56 @@
 """Joining the two senses: which product changed (weights) and whose hand did it (cameras).
 
-For a pick the product and the person are independent given the event, so each is ranked on its
-own and the event's confidence is the product of the two posteriors. A put-back is joint: the
-unit must come from the cart of the person who put it back, and the weight it restores tells
-which unit, so (person, units) pairs are ranked together.
+A pick is explained by a product hypothesis (which units left the plate) and an assignment of
+those units to the people whose hands were there: two shoppers reaching into one plate within a
+second each take their own unit, so the units of one weight change may go to different carts.
+Each person who reached is likely to have taken something, and one who did not reach is not; the
+posterior is summed over everything that gives the same receipts, and the best is applied. A
+put-back is joint too: the unit must come from the cart of the person who put it back, and the
+weight it restores tells which unit, so (person, units) pairs are ranked together.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-from walkout.engine.products import Hypothesis, ProductModel, Unit, posterior
+from walkout.engine.products import UNITS_PRIOR, Hypothesis, ProductModel, Unit, posterior
 from walkout.engine.tracking import Proximity
 
 NOBODY_LIKELIHOOD = 0.01
 """Likelihood that nobody tracked made a change (an untracked person, a shelf knock)."""
+
+TAKE_GIVEN_REACH = 0.9
+"""How often a hand that reached into a plate took something from it."""
+
+MAX_ACTORS = 3
+"""People considered for one pick (the nearest by evidence), besides 'nobody'."""
+
+MAX_HYPOTHESES = 6
+"""Product hypotheses carried into the assignment (the likeliest by weight)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """What one person (or nobody) took or put back in an event."""
+
+    person: Proximity | None
+    hypothesis: Hypothesis
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     """The chosen explanation of one event and what competed with it."""
 
-    hypothesis: Hypothesis
-    person: Proximity | None
+    hypothesis: Hypothesis  # the whole event's explanation; ``shares`` split it among people
+    shares: tuple[Share, ...]
     confidence: float
     product_alternatives: tuple[tuple[Hypothesis, float], ...]
     person_alternatives: tuple[tuple[Proximity, float], ...]
+
+    @property
+    def unknown(self) -> bool:
+        return any(s.hypothesis.unknown for s in self.shares)
 
 
 def rank_people(people: list[Proximity]) -> list[tuple[Proximity | None, float]]:
@@ -38,18 +63,90 @@ def rank_people(people: list[Proximity]) -> list[tuple[Proximity | None, float]]
     return ranked
 
 
+def _who(person: Proximity | None) -> str:
+    if person is None:
+        return ""
+    return person.account if person.account is not None else f"person-{person.pid}"
+
+
+def _tokens(hyp: Hypothesis) -> list[tuple[str, Unit | None]]:
+    out: list[tuple[str, Unit | None]] = []
+    for sku, n in hyp.planogram:
+        out.extend([(sku, None)] * n)
+    out.extend((u.sku, u) for u in hyp.units)
+    return out
+
+
+def _share(person: Proximity | None, tokens: list[tuple[str, Unit | None]], of: Hypothesis) -> Share:
+    counts: dict[str, int] = {}
+    units: list[Unit] = []
+    for sku, unit in tokens:
+        if unit is None:
+            counts[sku] = counts.get(sku, 0) + 1
+        else:
+            units.append(unit)
+    planogram = tuple(sorted(counts.items()))
+    part = Hypothesis(planogram, tuple(units), of.score, of.expected_g * len(tokens) / max(len(_tokens(of)), 1))
+    return Share(person, part)
+
+
 def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
-    probs = posterior([h.score for h in hyps])
-    products = sorted(zip(hyps, probs, strict=True), key=lambda x: -x[1])
-    ranked = rank_people(people)
-    best_hyp, p_hyp = products[0]
-    best_person, p_person = ranked[0]
+    """Best (product hypothesis, assignment of its units to people) for a weight decrease."""
+    actors: list[Proximity | None] = [
+        *sorted(people, key=lambda p: (-p.likelihood, p.pid))[:MAX_ACTORS],
+        None,
+    ]
+    reach = [min(p.likelihood, 1.0) if p is not None else NOBODY_LIKELIHOOD for p in actors]
+    totals: dict[tuple[tuple[str, str], ...], float] = {}
+    best_of: dict[tuple[tuple[str, str], ...], tuple[float, Hypothesis, tuple[int, ...]]] = {}
+    per_hyp: dict[int, float] = {}
+    per_actor: dict[int, float] = {}
+    top = hyps[:MAX_HYPOTHESES]
+    for h_index, hyp in enumerate(top):
+        if hyp.unknown:
+            key: tuple[tuple[str, str], ...] = (("?", "unknown"),)
+            totals[key] = totals.get(key, 0.0) + hyp.score
+            best_of.setdefault(key, (hyp.score, hyp, ()))
+            per_hyp[h_index] = per_hyp.get(h_index, 0.0) + hyp.score
+            continue
+        tokens = _tokens(hyp)
+        base = hyp.score / UNITS_PRIOR.get(len(tokens), 0.01)
+        for assign in itertools.product(range(len(actors)), repeat=len(tokens)):
+            score = base
+            for i, r in enumerate(reach):
+                n = assign.count(i)
+                score *= r * TAKE_GIVEN_REACH * UNITS_PRIOR.get(n, 0.01) if n else 1.0 - r * TAKE_GIVEN_REACH
+            key = tuple(sorted((_who(actors[a]), tokens[k][0]) for k, a in enumerate(assign)))
+            totals[key] = totals.get(key, 0.0) + score
+            if key not in best_of or score > best_of[key][0]:
+                best_of[key] = (score, hyp, assign)
+            per_hyp[h_index] = per_hyp.get(h_index, 0.0) + score
+            for a in set(assign):
+                per_actor[a] = per_actor.get(a, 0.0) + score
+    grand = sum(totals.values()) or 1.0
+    best_key = max(totals, key=lambda k: (totals[k], k))
+    _, hyp, assign = best_of[best_key]
+    if hyp.unknown:
+        shares: tuple[Share, ...] = (Share(None, hyp),)
+    else:
+        tokens = _tokens(hyp)
+        shares = tuple(
+            _share(actors[a], [tokens[k] for k, who in enumerate(assign) if who == a], hyp)
+            for a in sorted(set(assign))
+        )
+    products = sorted(
+        ((top[i], pr / grand) for i, pr in per_hyp.items()), key=lambda x: (-x[1], x[0].describe())
+    )
+    person_alts = sorted(
+        ((actors[a], pr / grand) for a, pr in per_actor.items() if actors[a] is not None),
+        key=lambda x: -x[1],
+    )
     return Decision(
-        hypothesis=best_hyp,
-        person=best_person,
-        confidence=p_hyp * p_person,
+        hypothesis=hyp,
+        shares=shares,
+        confidence=totals[best_key] / grand,
         product_alternatives=tuple(products[:5]),
-        person_alternatives=tuple((p, pr) for p, pr in ranked[:5] if p is not None),
+        person_alternatives=tuple((p, pr) for p, pr in person_alts if p is not None)[:5],
     )
 
 
@@ -84,6 +181,12 @@ def decide_putback(
     probs = posterior([s for _, _, s in joint])
     order = sorted(range(len(joint)), key=lambda i: -probs[i])
     hyp, person, _ = joint[order[0]]
+    # Two people of one party are one receipt: sum what puts the same units in the same cart.
+    same = sum(
+        probs[i]
+        for i, (h, p, _) in enumerate(joint)
+        if _who(p) == _who(person) and h.skus() == hyp.skus()
+    )
     people_post: dict[int, float] = {}
     for i, (_, p, _) in enumerate(joint):
         if p is not None:
@@ -91,8 +194,8 @@ def decide_putback(
     by_pid = {p.pid: p for p, _ in ranked if p is not None}
     return Decision(
         hypothesis=hyp,
-        person=person,
-        confidence=probs[order[0]],
+        shares=(Share(person, hyp),),
+        confidence=same,
         product_alternatives=tuple((joint[i][0], probs[i]) for i in order[:5]),
         person_alternatives=tuple(
             (by_pid[pid], pr) for pid, pr in sorted(people_post.items(), key=lambda x: -x[1])[:5]
