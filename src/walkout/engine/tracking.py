@@ -10,6 +10,7 @@ short horizon so that a weight event can ask who had a hand near a plate at a gi
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import deque
@@ -24,6 +25,9 @@ from walkout.engine.store import StoreIndex
 log = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
+
+MIN_FIT_SAMPLES = 5
+"""Samples a track needs on each side of a meeting before its motion is trusted to judge."""
 
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
@@ -124,12 +128,29 @@ class Exit:
     account_done: bool
 
 
+def _clusters(encounters: list[_Encounter], window: float) -> list[list[_Encounter]]:
+    """Group meetings that share a track id and begin within ``window`` of each other."""
+    groups: list[list[_Encounter]] = []
+    for enc in sorted(encounters, key=lambda e: (e.t_in, e.a, e.b)):
+        home = None
+        for group in groups:
+            ids = {x.a for x in group} | {x.b for x in group}
+            if (enc.a in ids or enc.b in ids) and enc.t_in - max(x.t_in for x in group) <= window:
+                home = group
+                break
+        if home is None:
+            groups.append([enc])
+        else:
+            home.append(enc)
+    return groups
+
+
 def _line_fit(
     hist: TrackHistory, lo: float, hi: float, at: float
 ) -> tuple[FloatArray, FloatArray] | None:
     """Position at ``at`` and velocity of a straight-line fit to the samples in [lo, hi]."""
     pts = [(t, p) for t, p in zip(hist.t, hist.pos, strict=True) if lo <= t <= hi]
-    if len(pts) < 3:
+    if len(pts) < MIN_FIT_SAMPLES:
         return None
     ts = np.array([t for t, _ in pts]) - at
     xy = np.array([p for _, p in pts])
@@ -226,37 +247,41 @@ class PeopleTracker:
     # -- identity ---------------------------------------------------------------------------
 
     def _identify_new_track(self, t: float, track_id: str, pos: tuple[float, float]) -> int:
+        """Who a new track id is: a person admitted by a scan, or a lost track coming back.
+
+        Both are scored as a distance over what is plausible (the gate's radius; how far the
+        lost person could have walked while unseen) and the better explanation wins, so a
+        track lost near the entry does not steal the next shopper's scan.
+        """
         cfg = self.config
+        entry: tuple[float, str] | None = None
         for gate_id, scans in self._pending_scans.items():
             while scans and t - scans[0][0] > cfg.entry_window_s:
                 stale = scans.popleft()
                 log.warning("scan of %s at %s: nobody came through", stale[1], gate_id)
-            if scans and self._near_gate(pos, gate_id, self.store.entry_gates):
-                _, account = scans.popleft()
-                return self._new_person(t, track_id, pos, account).pid
-        # Otherwise a lost track coming back: the silent person nearest where it fell silent.
-        candidates: list[tuple[float, Person]] = []
+            gate = self.store.entry_gates[gate_id]
+            d = math.hypot(pos[0] - gate.center[0], pos[1] - gate.center[1])
+            if scans and d <= cfg.entry_radius_m and (entry is None or d / cfg.entry_radius_m < entry[0]):
+                entry = (d / cfg.entry_radius_m, gate_id)
+        lost: list[tuple[float, Person]] = []
         for person in self.people.values():
-            if not person.inside:
-                continue
             gap = t - person.last_t
-            if gap < cfg.lost_after_s:
+            if not person.inside or gap < cfg.lost_after_s:
                 continue
             reach = cfg.max_speed_mps * gap + 1.0
             d = math.hypot(pos[0] - person.last_pos[0], pos[1] - person.last_pos[1])
             if d <= reach:
-                candidates.append((d / reach, person))
-        if candidates:
-            candidates.sort(key=lambda c: (c[0], c[1].pid))
-            score, person = candidates[0]
-            if len(candidates) > 1 and candidates[1][0] - score < 0.15:
-                other = candidates[1][1]
-                note = (
-                    f"track {track_id} at t={t:.1f} could be either of two people who lost theirs"
-                )
-                for p in (person, other):
-                    if p.account != (other if p is person else person).account:
-                        p.identity_doubt.append(note)
+                lost.append((d / reach, person))
+        lost.sort(key=lambda c: (c[0], c[1].pid))
+        if entry is not None and (not lost or entry[0] <= lost[0][0]):
+            _, account = self._pending_scans[entry[1]].popleft()
+            return self._new_person(t, track_id, pos, account).pid
+        if lost:
+            score, person = lost[0]
+            if len(lost) > 1 and lost[1][0] - score < 0.15 and lost[1][1].account != person.account:
+                note = f"track {track_id} at t={t:.1f} could be either of two people who lost theirs"
+                person.identity_doubt.append(note)
+                lost[1][1].identity_doubt.append(note)
             person.track = track_id
             return person.pid
         if self._near_any_gate(pos, self.store.entry_gates):
@@ -310,54 +335,83 @@ class PeopleTracker:
                     self._encounters[key] = _Encounter(key[0], key[1], t)
             elif enc.judged and d > cfg.swap_clear_m:
                 del self._encounters[key]
-        for enc in self._encounters.values():
-            if not enc.judged and t >= enc.t_in + cfg.swap_window_s:
-                enc.judged = True
-                self._judge(enc)
+        self._judge_due(t)
 
-    def _judge(self, enc: _Encounter) -> None:
-        """Did ids ``a`` and ``b`` change people at ``t_in``? Compare motion before and after.
+    def _judge_due(self, now: float) -> None:
+        """Judge each cluster of linked meetings once the last of them is a window old.
 
-        Each id's samples just before the meeting and just after are fitted with a straight line;
-        the pairing of before-lines to after-lines whose positions and velocities join up best at
-        the meeting is the right one. A swap made ids jump by the people's distance (up to the
-        swap zone) and reverses crossing walkers' directions, both of which this sees.
+        Meetings that share a track id within one window (three people in a knot) are judged
+        together, as one permutation of ids, so that one swap does not spoil the other's view.
         """
         cfg = self.config
-        ha, hb = self.tracks.get(enc.a), self.tracks.get(enc.b)
-        if ha is None or hb is None:
+        waiting = [e for e in self._encounters.values() if not e.judged]
+        if not waiting:
             return
-        w = cfg.swap_window_s
-        fits = {}
-        for name, hist in (("a", ha), ("b", hb)):
-            before = _line_fit(hist, enc.t_in - w, enc.t_in, enc.t_in)
-            after = _line_fit(hist, enc.t_in, enc.t_in + w, enc.t_in)
-            if before is None or after is None:
-                return
-            fits[name] = (before, after)
-        sd_pos, sd_vel = 0.12, 0.45
+        for cluster in _clusters(waiting, cfg.swap_window_s):
+            if now < max(e.t_in for e in cluster) + cfg.swap_window_s:
+                continue
+            for enc in cluster:
+                enc.judged = True
+            self._judge(cluster)
 
-        def join(before: tuple[FloatArray, FloatArray], after: tuple[FloatArray, FloatArray]) -> float:
-            dp = before[0] - after[0]
-            dv = before[1] - after[1]
+    def _judge(self, cluster: list[_Encounter]) -> None:
+        """Did the ids of a cluster change people? Compare motion before and after the meeting.
+
+        Each id's samples just before the first meeting and just after the last are fitted with
+        straight lines; the matching of before-lines to after-lines whose positions and
+        velocities join up best in the middle is the right one. A swap makes ids jump by the
+        people's distance (up to the swap zone) and turns crossing walkers round, both of which
+        this sees.
+        """
+        cfg = self.config
+        ids = sorted({e.a for e in cluster} | {e.b for e in cluster})
+        if any(i not in self.tracks for i in ids) or len(ids) > 4:
+            return
+        t_first = min(e.t_in for e in cluster)
+        t_last = max(e.t_in for e in cluster)
+        t_mid = (t_first + t_last) / 2.0
+        w = cfg.swap_window_s
+        before: list[tuple[FloatArray, FloatArray]] = []
+        after: list[tuple[FloatArray, FloatArray]] = []
+        for tid in ids:
+            fit_before = _line_fit(self.tracks[tid], t_first - w, t_first, t_mid)
+            fit_after = _line_fit(self.tracks[tid], t_last + 1e-6, t_last + w, t_mid)
+            if fit_before is None or fit_after is None:
+                return
+            before.append(fit_before)
+            after.append(fit_after)
+        sd_pos, sd_vel = 0.12 + 0.3 * (t_last - t_first), 0.45
+
+        def join(i: int, j: int) -> float:
+            dp = before[i][0] - after[j][0]
+            dv = before[i][1] - after[j][1]
             return float(dp @ dp) / sd_pos**2 + float(dv @ dv) / sd_vel**2
 
-        keep = join(fits["a"][0], fits["a"][1]) + join(fits["b"][0], fits["b"][1])
-        swap = join(fits["a"][0], fits["b"][1]) + join(fits["b"][0], fits["a"][1])
-        if swap + 4.0 < keep:
-            pa, pb = ha.person, hb.person
-            ha.segments.append((enc.t_in, pb))
-            hb.segments.append((enc.t_in, pa))
-            self.people[pa].track, self.people[pb].track = enc.b, enc.a
-            for pid, tid in ((pa, enc.b), (pb, enc.a)):
-                person = self.people[pid]
-                person.last_t = self.tracks[tid].t[-1]
-                person.last_pos = self.tracks[tid].pos[-1]
-            log.info("track ids %s and %s swapped people at t=%.2f", enc.a, enc.b, enc.t_in)
-        elif abs(swap - keep) < 4.0:
-            note = f"tracks {enc.a} and {enc.b} met at t={enc.t_in:.1f}; who is who is unsure"
-            for h in (ha, hb):
-                self.people[h.person].identity_doubt.append(note)
+        n = len(ids)
+        costs = {
+            perm: sum(join(i, perm[i]) for i in range(n))
+            for perm in itertools.permutations(range(n))
+        }
+        identity = tuple(range(n))
+        best = min(costs, key=lambda p: (costs[p], p))
+        if best != identity and costs[best] + 4.0 < costs[identity]:
+            owners = [self.tracks[tid].person for tid in ids]
+            # before-line i belongs to person owners[i]; it continues as id ids[best[i]]
+            for i, j in enumerate(best):
+                if i != j:
+                    self.tracks[ids[j]].segments.append((t_first, owners[i]))
+            for i, j in enumerate(best):
+                person = self.people[owners[i]]
+                person.track = ids[j]
+                person.last_t = self.tracks[ids[j]].t[-1]
+                person.last_pos = self.tracks[ids[j]].pos[-1]
+            log.info("track ids %s changed people at t=%.2f", ", ".join(ids), t_first)
+        else:
+            runner_up = min((c for p, c in costs.items() if p != best), default=math.inf)
+            if runner_up - costs[best] < 4.0:
+                note = f"tracks {', '.join(ids)} met at t={t_first:.1f}; who is who is unsure"
+                for tid in ids:
+                    self.people[self.tracks[tid].person].identity_doubt.append(note)
 
     def open_encounter_since(self) -> float | None:
         """Start of the oldest encounter not yet judged (events after it wait for the verdict)."""

@@ -1,0 +1,71 @@
+"""How well the engine's people tracker keeps track ids on the right accounts, against truth.
+
+    python bench/identity.py RECORDING [RECORDING...]
+
+For every track message, compares the account the tracker holds for that id at that time with
+the simulator's truth (truth.json ``persons``), and lists the spans where they disagree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from walkout.engine.config import EngineConfig
+from walkout.engine.ordering import ReorderBuffer
+from walkout.engine.store import StoreIndex
+from walkout.engine.tracking import PeopleTracker
+from walkout.recording.files import iter_messages, read_store
+from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg
+
+
+def check(folder: Path, verbose: bool) -> tuple[int, int]:
+    truth = json.loads((folder / "truth.json").read_text())
+    owner: dict[str, list[tuple[float, float, str]]] = {}
+    for person in truth.get("persons", []):
+        for span in person["tracks"]:
+            owner.setdefault(span["id"], []).append((span["t0"], span["t1"], person["account"]))
+    cfg = EngineConfig()
+    tracker = PeopleTracker(StoreIndex(read_store(folder)), cfg)
+    buf = ReorderBuffer(cfg.reorder_window_s)
+    seen: list[tuple[float, str]] = []
+    for msg in iter_messages(folder):
+        buf.push(msg)
+        for m in buf.pop_ready():
+            if isinstance(m, TrackMsg):
+                tracker.on_track(m.t, m.id, m.pos, tuple(m.hands or ()))
+                seen.append((m.t, m.id))
+            elif isinstance(m, EntryMsg):
+                tracker.on_entry(m.t, m.gate, m.account)
+            elif isinstance(m, ExitMsg):
+                tracker.on_exit(m.t, m.gate)
+    wrong = 0
+    last_bad: dict[str, float] = {}
+    runs: dict[str, int] = {}
+    for t, tid in seen:
+        want = next((a for t0, t1, a in owner.get(tid, []) if t0 - 1e-6 <= t <= t1 + 1e-6), None)
+        hist = tracker.tracks.get(tid)
+        got = tracker.people[hist.person_at(t)].account if hist else None
+        if want != got:
+            wrong += 1
+            runs[tid] = runs.get(tid, 0) + 1
+            if verbose and runs[tid] == 5:
+                print(f"  {folder.name} t={t:.1f} track {tid}: truth {want}, tracker {got}")
+        else:
+            runs[tid] = 0
+    return wrong, len(seen)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("recordings", type=Path, nargs="+")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args()
+    for folder in args.recordings:
+        wrong, total = check(folder, args.verbose)
+        print(f"{folder.name}: {wrong} of {total} track messages on the wrong account ({100 * wrong / max(total, 1):.2f} %)")
+
+
+if __name__ == "__main__":
+    main()
