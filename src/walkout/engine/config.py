@@ -98,7 +98,7 @@ class EngineConfig(BaseModel):
         "Larger judges more passes (more chances to get one wrong, fewer swaps missed).",
     )
     swap_clear_m: float = Field(
-        0.8,
+        0.75,
         gt=0,
         description="A pair must part this far before a new pass of theirs is judged; just "
         "above the swap zone, since people who stay near each other may swap ids again.",

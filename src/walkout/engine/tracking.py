@@ -29,6 +29,9 @@ FloatArray = NDArray[np.float64]
 MIN_FIT_SAMPLES = 5
 """Samples a track needs on each side of a meeting before its motion is trusted to judge."""
 
+MAX_KNOT = 6
+"""Most track ids judged together (6! orders); a bigger crowd keeps its ids as they are."""
+
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
 
@@ -365,7 +368,7 @@ class PeopleTracker:
         """
         cfg = self.config
         ids = sorted({e.a for e in cluster} | {e.b for e in cluster})
-        if any(i not in self.tracks for i in ids) or len(ids) > 4:
+        if any(i not in self.tracks for i in ids) or len(ids) > MAX_KNOT:
             return
         t_first = min(e.t_in for e in cluster)
         t_last = max(e.t_in for e in cluster)
