@@ -40,6 +40,7 @@ class WeightEvent:
     shelf: str
     plates: tuple[str, ...]
     t_start: float
+    t_step: float
     t_end: float
     delta_g: tuple[float, ...]
 

@@ -110,13 +110,32 @@ class EngineConfig(BaseModel):
         "to tell whether their ids swapped; the verdict comes this long after they meet.",
     )
     hand_sd_m: float = Field(
-        0.12, gt=0, description="How far a seen hand may be from the plate it touched."
+        0.06,
+        gt=0,
+        description="How far a seen hand may be from the plate it touched (the hand points' "
+        "error). Larger forgives a poor hand detector but blurs neighbouring plates.",
     )
     body_sd_m: float = Field(
         0.35, gt=0, description="How far a person stands from where one reaches a plate."
     )
     reach_margin_s: float = Field(
         0.8, ge=0, description="Hands are looked for this long before and after a plate's activity."
+    )
+    reach_before_s: float = Field(
+        0.6, ge=0, description="A hand is looked for in the plate this long before the step."
+    )
+    reach_after_s: float = Field(
+        0.4, ge=0, description="... and this long after it (the hand leaves with the unit)."
+    )
+    hands_away_frames: int = Field(
+        3, ge=1, description="Frames with both hands seen away from the plate that clear a person."
+    )
+    hands_away_factor: float = Field(
+        0.04,
+        gt=0,
+        le=1,
+        description="What is left of the standing-position evidence for a person whose hands "
+        "were both seen elsewhere while the weight moved.",
     )
     occluded_hands_factor: float = Field(
         0.5,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import math
+
+import numpy as np
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -195,7 +197,12 @@ class Engine:
         plates = tuple(c.plate for c in group)
         people = [
             p
-            for p in self.people.proximity(list(plates), min(c.t_start for c in group), max(c.t_end for c in group))
+            for p in self.people.proximity(
+                list(plates),
+                min(c.t_start for c in group),
+                max(c.t_end for c in group),
+                float(np.median([c.t_step for c in group])),
+            )
             if self._was_inside(p, min(c.t_start for c in group))
         ]
         ranked = rank_people(people)
@@ -262,13 +269,14 @@ class Engine:
             shelf=self.store.shelf_of_plate[plates[0]],
             plates=tuple(self.store.plate_ids[p] for p in plates),
             t_start=min(c.t_start for c in block),
+            t_step=float(np.median([c.t_step for c in block])),
             t_end=max(c.t_end for c in block),
             delta_g=tuple(round(d, 1) for d in deltas),
         )
         self.stats.events += 1
         people = [
             p
-            for p in self.people.proximity(list(plates), event.t_start, event.t_end)
+            for p in self.people.proximity(list(plates), event.t_start, event.t_end, event.t_step)
             if self._was_inside(p, event.t_start)
         ]
         if total < 0:

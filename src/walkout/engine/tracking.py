@@ -423,11 +423,22 @@ class PeopleTracker:
 
     # -- queries ----------------------------------------------------------------------------
 
-    def proximity(self, plates: list[int], t0: float, t1: float) -> list[Proximity]:
-        """Everyone who was near ``plates`` between ``t0`` and ``t1`` (with the reach margin)."""
+    def proximity(
+        self, plates: list[int], t0: float, t1: float, t_step: float | None = None
+    ) -> list[Proximity]:
+        """How likely each person near ``plates`` is to have made a change there.
+
+        Hands are looked for around ``t_step``, when the weight moved (the hand that lifted or
+        set down the unit was in the plate then), bodies over the whole activity ``t0``-``t1``.
+        A person whose two hands were both seen elsewhere while the weight moved did not do it,
+        however near they stood; one whose hands were hidden is judged by where they stood.
+        """
         cfg = self.config
-        lo, hi = t0 - cfg.reach_margin_s, t1 + cfg.reach_margin_s
+        step = (t0 + t1) / 2.0 if t_step is None else t_step
+        hand_lo, hand_hi = step - cfg.reach_before_s, step + cfg.reach_after_s
+        lo, hi = min(t0 - cfg.reach_margin_s, hand_lo), max(t1 + cfg.reach_margin_s, hand_hi)
         stand = self.store.stand_point[plates]
+        away_m = 4.0 * cfg.hand_sd_m
         per_person: dict[int, list[float]] = {}
         for history in self.tracks.values():
             if not history.t or history.t[-1] < lo or history.t[0] > hi:
@@ -438,33 +449,31 @@ class PeopleTracker:
                 continue
             pos = np.array([history.pos[i] for i in sel])
             body = np.min(np.linalg.norm(pos[:, None, :] - stand[None, :, :], axis=2), axis=1)
-            hand_d = np.full(len(sel), np.inf)
             for k, i in enumerate(sel):
-                hands = history.hands[i]
-                if hands:
-                    pts = np.array(hands, dtype=float)
-                    hand_d[k] = min(
-                        float(self.store.distance_to_plate(p, pts).min()) for p in plates
-                    )
-            for k, i in enumerate(sel):
-                pid = history.person_at(float(ts[i]))
-                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0])
-                rec[0] = min(rec[0], float(hand_d[k]))
+                t = float(ts[i])
+                pid = history.person_at(t)
+                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0, 0.0])
                 rec[1] = min(rec[1], float(body[k]))
-                if np.isfinite(hand_d[k]):
-                    rec[2] = 1.0
+                hands = history.hands[i]
+                if not hands or not hand_lo <= t <= hand_hi:
+                    continue
+                pts = np.array(hands, dtype=float)
+                d = np.min([self.store.distance_to_plate(p, pts) for p in plates], axis=0)
+                rec[0] = min(rec[0], float(d.min()))
+                rec[2] = 1.0
+                if len(hands) == 2 and float(d.min()) > away_m:
+                    rec[3] += 1.0
         out: list[Proximity] = []
-        for pid, (hand_m, body_m, seen) in sorted(per_person.items()):
+        for pid, (hand_m, body_m, seen, frames_away) in sorted(per_person.items()):
             person = self.people[pid]
             if body_m > 3.0:
                 continue
             body_term = math.exp(-0.5 * (body_m / cfg.body_sd_m) ** 2)
-            hand_term = (
-                math.exp(-0.5 * (hand_m / cfg.hand_sd_m) ** 2) if math.isfinite(hand_m) else 0.0
-            )
-            likelihood = max(
-                hand_term, cfg.occluded_hands_factor * body_term * (0.5 if seen else 1.0)
-            )
+            hand_term = math.exp(-0.5 * (hand_m / cfg.hand_sd_m) ** 2) if seen else 0.0
+            hidden = cfg.occluded_hands_factor * body_term
+            if frames_away >= cfg.hands_away_frames:
+                hidden *= cfg.hands_away_factor
+            likelihood = max(hand_term, hidden)
             out.append(Proximity(pid, person.account, hand_m, body_m, bool(seen), likelihood))
         return out
 

@@ -30,6 +30,8 @@ class PlateChange:
     Attributes:
         plate: Store-wide plate index.
         t_start: First sample off the baseline (the hand arrived about then).
+        t_step: When the load crossed halfway to its new level for the last time (the unit
+            was lifted or set down about then).
         t_end: First sample of the still window (the hand had left by then).
         t_settled: Last sample of the still window (when the change became known).
         delta_g: New level minus the level before the activity.
@@ -39,6 +41,7 @@ class PlateChange:
 
     plate: int
     t_start: float
+    t_step: float
     t_end: float
     t_settled: float
     delta_g: float
@@ -213,6 +216,9 @@ class ShelfDetector:
         before = float(self.baseline[col])
         active_vals = values[: w + 1]
         peak = float(np.max(np.abs(active_vals - before))) if len(active_vals) else 0.0
+        # last sample still on the old side of the halfway mark: the step came right after it
+        old_side = np.flatnonzero((active_vals - (before + level) / 2.0) * np.sign(level - before) < 0)
+        t_step = float(times[min(int(old_side[-1]) + 1, w)]) if len(old_side) else float(times[0])
         t_start, earlier_peak = self._origin.pop(col, (float(self._hist_t[trig]), 0.0))
         self.active[col] = False
         delta = level - before
@@ -226,6 +232,7 @@ class ShelfDetector:
         self._tentative[col] = PlateChange(
             plate=self.shelf.plates[col],
             t_start=t_start,
+            t_step=t_step,
             t_end=float(times[w]),
             t_settled=float(times[w + n - 1]),
             delta_g=delta,
