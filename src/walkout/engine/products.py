@@ -26,6 +26,9 @@ MIXED_PRIOR = 0.1
 LOOSE_PRIOR = 0.3
 """Odds of a loose (misplaced) unit being taken, relative to a planogram product."""
 
+MISPLACE_PRIOR = 0.25
+"""Odds of a unit being put back on a plate that is not its own, against its own plate."""
+
 UNKNOWN_DENSITY = 1.0 / 3000.0
 """Likelihood per gram of a change no product explains (flat over a few kilograms)."""
 
@@ -224,11 +227,15 @@ class ProductModel:
         by_sku: dict[str, list[Unit]] = {}
         for unit in cart:
             by_sku.setdefault(unit.sku, []).append(unit)
+        home = {s for p in plates for s in self.store.planogram[p]}
         for n in (1, 2, 3):
             for combo in itertools.combinations(cart, n):
                 mean = sum(u.weight_g for u in combo)
                 sd = math.sqrt(meas_sd**2 + sum(u.weight_sd_g**2 for u in combo))
                 score = UNITS_PRIOR[n] * normal_pdf(added_g, mean, sd)
+                for unit in combo:
+                    if unit.sku not in home:
+                        score *= MISPLACE_PRIOR
                 out.append(Hypothesis((), tuple(combo), score, mean))
             if len(cart) > 8:
                 break  # a big cart: pairs and triples of units would swamp the search

@@ -88,7 +88,7 @@ class ShelfDetector:
         # A settled change is held for ``confirm_s``: if the plate moves again by then (a
         # pressing hand held still for a moment), the two activities are one change.
         self._tentative: dict[int, PlateChange] = {}
-        self._origin: dict[int, tuple[float, float]] = {}  # col -> (t_start, peak) of merged run
+        self._origin: dict[int, tuple[float, float, float]] = {}  # col -> (t_start, t_step, peak)
 
     # -- input -----------------------------------------------------------------------------
 
@@ -170,7 +170,7 @@ class ShelfDetector:
                 t_trigger = float(self._hist_t[first_new - self._hist_start + row])
                 if t_trigger <= held.t_settled + self.config.confirm_s:
                     self.baseline[col] = held.level_before_g
-                    self._origin[int(col)] = (held.t_start, held.peak_dev_g)
+                    self._origin[int(col)] = (held.t_start, held.t_step, held.peak_dev_g)
                 else:
                     out.append(held)
             self.active[col] = True
@@ -216,10 +216,15 @@ class ShelfDetector:
         before = float(self.baseline[col])
         active_vals = values[: w + 1]
         peak = float(np.max(np.abs(active_vals - before))) if len(active_vals) else 0.0
+        t_start, t_step, earlier_peak = self._origin.pop(
+            col, (float(self._hist_t[trig]), float(times[0]), 0.0)
+        )
         # last sample still on the old side of the halfway mark: the step came right after it
-        old_side = np.flatnonzero((active_vals - (before + level) / 2.0) * np.sign(level - before) < 0)
-        t_step = float(times[min(int(old_side[-1]) + 1, w)]) if len(old_side) else float(times[0])
-        t_start, earlier_peak = self._origin.pop(col, (float(self._hist_t[trig]), 0.0))
+        # (when this run never was on the old side, the step was in the run it continues)
+        side = (active_vals - (before + level) / 2.0) * np.sign(level - before)
+        old_side = np.flatnonzero(side < 0)
+        if len(old_side):
+            t_step = float(times[min(int(old_side[-1]) + 1, w)])
         self.active[col] = False
         delta = level - before
         if abs(delta) < self.min_step_g:
