@@ -13,7 +13,7 @@ import logging
 import math
 
 import numpy as np
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 
 from walkout.engine.cart import (
@@ -48,6 +48,9 @@ SHIFT_PRIOR = 0.5
 
 SHIFT_SD_G = 8.0
 """Spread of such shifts (real shelves keep 5-20 g after a touch of a neighbour)."""
+
+LAST_CHANGE_KEEP = 10_000
+"""Accounts whose last cart change time is remembered (for identity doubts); bounds memory."""
 
 MAX_WAIT_S = 6.0
 """Longest a settled change waits for a neighbour or an identity verdict before it is decided."""
@@ -95,6 +98,7 @@ class Engine:
         self.finalize_at: dict[str, float] = {}
         self.now = -math.inf
         self.stats = EngineStats()
+        self._last_change: OrderedDict[str, float] = OrderedDict()
         self._next_id = 1
 
     # -- public -----------------------------------------------------------------------------
@@ -349,6 +353,10 @@ class Engine:
                 self.products.put(plates, hyp.units)
                 self.stats.putbacks += 1
             out.append(change)
+            self._last_change[person.account] = event.t_end
+            self._last_change.move_to_end(person.account)
+            while len(self._last_change) > LAST_CHANGE_KEEP:
+                self._last_change.popitem(last=False)
             if decision.confidence < self.config.review_below:
                 self._flag_review(change, decision)
 
@@ -419,10 +427,14 @@ class Engine:
     def _finalize(self, account: str) -> FinalReceipt:
         self.finalize_at.pop(account, None)
         cart = self.carts.pop(account)
-        doubts: list[str] = []
-        for person in self.people.people.values():
-            if person.account == account:
-                doubts.extend(person.identity_doubt)
+        # A doubt about who is who matters only if someone in it took or put back something
+        # afterwards: only then could a unit be on the wrong one of their receipts.
+        doubts = [
+            d.note
+            for d in self.people.doubts
+            if account in d.accounts
+            and any(self._last_change.get(a, -math.inf) > d.t for a in d.accounts)
+        ]
         receipt = cart.receipt(self.store, doubts)
         return FinalReceipt(receipt, tuple(cart.changes))
 

@@ -96,7 +96,15 @@ class Person:
     exit_t: float | None = None
     last_t: float = 0.0
     last_pos: tuple[float, float] = (0.0, 0.0)
-    identity_doubt: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Doubt:
+    """A moment after which the tracker is unsure which of some accounts is which person."""
+
+    t: float
+    accounts: frozenset[str]
+    note: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +185,7 @@ class PeopleTracker:
         self._encounters: dict[tuple[str, str], _Encounter] = {}
         self.inside_by_account: dict[str, set[int]] = {}
         self.unmatched_exits = 0
+        self.doubts: deque[Doubt] = deque(maxlen=1000)
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -283,8 +292,7 @@ class PeopleTracker:
             score, person = lost[0]
             if len(lost) > 1 and lost[1][0] - score < 0.15 and lost[1][1].account != person.account:
                 note = f"track {track_id} at t={t:.1f} could be either of two people who lost theirs"
-                person.identity_doubt.append(note)
-                lost[1][1].identity_doubt.append(note)
+                self._doubt(t, [person, lost[1][1]], note)
             person.track = track_id
             return person.pid
         if self._near_any_gate(pos, self.store.entry_gates):
@@ -413,8 +421,12 @@ class PeopleTracker:
             runner_up = min((c for p, c in costs.items() if p != best), default=math.inf)
             if runner_up - costs[best] < 4.0:
                 note = f"tracks {', '.join(ids)} met at t={t_first:.1f}; who is who is unsure"
-                for tid in ids:
-                    self.people[self.tracks[tid].person].identity_doubt.append(note)
+                self._doubt(t_first, [self.people[self.tracks[tid].person] for tid in ids], note)
+
+    def _doubt(self, t: float, people: list[Person], note: str) -> None:
+        accounts = frozenset(p.account for p in people if p.account is not None)
+        if len(accounts) > 1:
+            self.doubts.append(Doubt(t, accounts, note))
 
     def open_encounter_since(self) -> float | None:
         """Start of the oldest encounter not yet judged (events after it wait for the verdict)."""
@@ -438,7 +450,7 @@ class PeopleTracker:
         hand_lo, hand_hi = step - cfg.reach_before_s, step + cfg.reach_after_s
         lo, hi = min(t0 - cfg.reach_margin_s, hand_lo), max(t1 + cfg.reach_margin_s, hand_hi)
         stand = self.store.stand_point[plates]
-        away_m = 4.0 * cfg.hand_sd_m
+        away_m = 2.5 * cfg.hand_sd_m
         per_person: dict[int, list[float]] = {}
         for history in self.tracks.values():
             if not history.t or history.t[-1] < lo or history.t[0] > hi:
