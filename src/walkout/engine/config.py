@@ -131,7 +131,7 @@ class EngineConfig(BaseModel):
         3, ge=1, description="Frames with both hands seen away from the plate that clear a person."
     )
     hands_away_factor: float = Field(
-        0.04,
+        0.005,
         gt=0,
         le=1,
         description="What is left of the standing-position evidence for a person whose hands "

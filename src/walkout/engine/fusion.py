@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from walkout.engine.products import UNITS_PRIOR, Hypothesis, ProductModel, Unit, posterior
 from walkout.engine.tracking import Proximity
 
-NOBODY_LIKELIHOOD = 0.01
+NOBODY_LIKELIHOOD = 0.003
 """Likelihood that nobody tracked made a change (an untracked person, a shelf knock)."""
 
 TAKE_GIVEN_REACH = 0.9

@@ -451,6 +451,8 @@ class PeopleTracker:
         lo, hi = min(t0 - cfg.reach_margin_s, hand_lo), max(t1 + cfg.reach_margin_s, hand_hi)
         stand = self.store.stand_point[plates]
         away_m = 2.5 * cfg.hand_sd_m
+        shelf_plates = {q for p in plates for q in self.store.shelves[self.store.shelf_of_plate[p]].plates}
+        others = sorted(shelf_plates - set(plates))
         per_person: dict[int, list[float]] = {}
         for history in self.tracks.values():
             if not history.t or history.t[-1] < lo or history.t[0] > hi:
@@ -471,6 +473,10 @@ class PeopleTracker:
                     continue
                 pts = np.array(hands, dtype=float)
                 d = np.min([self.store.distance_to_plate(p, pts) for p in plates], axis=0)
+                # a hand over another plate of the shelf is reaching there, not here
+                if others:
+                    d_other = np.min([self.store.distance_to_plate(p, pts) for p in others], axis=0)
+                    d = np.where(d_other < d, np.maximum(d, away_m + 1e-3), d)
                 rec[0] = min(rec[0], float(d.min()))
                 rec[2] = 1.0
                 if len(hands) == 2 and float(d.min()) > away_m:
