@@ -21,7 +21,10 @@ class EngineConfig(BaseModel):
 
     # --- weights ----------------------------------------------------------------------------
     chunk_samples: int = Field(
-        8, ge=1, description="Load-cell samples handled together per shelf (vectorised)."
+        15,
+        ge=1,
+        description="Load-cell samples handled together per shelf (vectorised). More is "
+        "faster and adds up to that many sample periods of delay to every event.",
     )
     activity_sigma: float = Field(
         6.0,

@@ -99,6 +99,7 @@ class Engine:
         self.now = -math.inf
         self.stats = EngineStats()
         self._last_change: OrderedDict[str, float] = OrderedDict()
+        self._next_decision_t = math.inf
         self._next_id = 1
 
     # -- public -----------------------------------------------------------------------------
@@ -107,7 +108,7 @@ class Engine:
         """Accept one message (any delivery order); returns what became final because of it."""
         self.stats.messages += 1
         out: list[Output] = []
-        if self.buffer.push(msg):
+        if self.buffer.push(msg) and self.buffer.has_ready():
             for ready in self.buffer.pop_ready():
                 self._process(ready, out)
         return out
@@ -150,7 +151,7 @@ class Engine:
             left = self.people.on_exit(msg.t, msg.gate)
             if left is not None and left.account is not None and left.account_done:
                 self.finalize_at[left.account] = msg.t + self.config.exit_settle_s
-        if self.pending:
+        if self.pending and self.now >= self._next_decision_t:
             self._decide(out)
         if self.finalize_at:
             self._finalize_due(out)
@@ -158,6 +159,8 @@ class Engine:
     def _on_change(self, shelf_id: str, change: PlateChange) -> None:
         self.products.initialise_counts(change.plate, change.level_before_g)
         self.pending.append(change)
+        due = change.t_settled + self.config.decide_delay_s
+        self._next_decision_t = min(self._next_decision_t, due)
 
     # -- deciding events --------------------------------------------------------------------
 
@@ -195,6 +198,10 @@ class Engine:
             taken = {id(c) for c in group}
             self.pending = [c for c in self.pending if id(c) not in taken]
             self._decide_component(group, out)
+        # Nothing can become ready before the next message; re-check on every message while
+        # something waits on a neighbour or a verdict, else from the earliest due time.
+        due = [c.t_settled + self.config.decide_delay_s for c in self.pending]
+        self._next_decision_t = min(due) if due else math.inf
 
     def _decide_component(self, group: list[PlateChange], out: list[Output]) -> None:
         """Cut a group of neighbouring changes into product events and shifts, then decide each."""

@@ -8,7 +8,7 @@ engine the same sequence whether it reads a file at full speed or a live feed as
 from __future__ import annotations
 
 import heapq
-from collections import deque
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -36,17 +36,30 @@ class OrderingStats:
     too_late: int = 0
 
 
+BUCKET_S = 0.1
+"""Width of the time buckets the buffer sorts in; messages wait at most this much longer."""
+
+
 @dataclass
 class ReorderBuffer:
-    """A bounded jitter buffer: push in delivery order, pop in time order."""
+    """A bounded jitter buffer: push in delivery order, pop in time order.
+
+    Messages are kept in time buckets of ``BUCKET_S``; a bucket is sorted and released whole
+    once all of it is older than the newest time seen minus ``window_s``. Feeds are nearly in
+    order, so sorting a small bucket is cheaper than a heap over the whole window.
+    """
 
     window_s: float
     stats: OrderingStats = field(default_factory=OrderingStats)
-    _heap: list[tuple[tuple[float, int, str], AnyMessage]] = field(default_factory=list)
-    _seen: set[tuple[float, int, str]] = field(default_factory=set)
-    _seen_order: deque[tuple[float, int, str]] = field(default_factory=deque)
+    _buckets: dict[int, list[tuple[tuple[float, int, str], AnyMessage]]] = field(
+        default_factory=dict
+    )
+    _keys: dict[int, set[tuple[float, int, str]]] = field(default_factory=dict)
+    _order: list[int] = field(default_factory=list)  # heap of bucket numbers held
     _newest_t: float = float("-inf")
+    _released_upto: int = -(1 << 62)  # buckets below this number are gone
     _released_t: float = float("-inf")
+    _held: int = 0
 
     @property
     def watermark(self) -> float:
@@ -60,42 +73,51 @@ class ReorderBuffer:
     def push(self, msg: AnyMessage) -> bool:
         """Queue a message; False if it is a duplicate or arrived too late to be ordered."""
         key = message_key(msg)
-        if key in self._seen:
-            self.stats.duplicates += 1
-            return False
-        if msg.t < self._released_t:
+        number = math.floor(msg.t / BUCKET_S)
+        if number < self._released_upto:
             self.stats.too_late += 1
             return False
-        self._seen.add(key)
-        self._seen_order.append(key)
-        heapq.heappush(self._heap, (key, msg))
+        keys = self._keys.get(number)
+        if keys is None:
+            keys = self._keys[number] = set()
+            self._buckets[number] = []
+            heapq.heappush(self._order, number)
+        elif key in keys:
+            self.stats.duplicates += 1
+            return False
+        keys.add(key)
+        self._buckets[number].append((key, msg))
+        self._held += 1
         if msg.t > self._newest_t:
             self._newest_t = msg.t
         return True
 
+    def has_ready(self) -> bool:
+        """Is any held bucket old enough to be released?"""
+        return bool(self._order) and (self._order[0] + 1) * BUCKET_S <= self.watermark
+
     def pop_ready(self, until: float | None = None) -> Iterator[AnyMessage]:
-        """Release, in time order, every message at or before ``until`` (default: the watermark)."""
+        """Release, in time order, every bucket wholly at or before ``until`` (the watermark)."""
         limit = self.watermark if until is None else until
-        heap = self._heap
-        while heap and heap[0][0][0] <= limit:
-            key, msg = heapq.heappop(heap)
-            self._released_t = key[0]
-            yield msg
-        self._forget(self._released_t)
+        order = self._order
+        while order and (order[0] + 1) * BUCKET_S <= limit:
+            number = heapq.heappop(order)
+            bucket = self._buckets.pop(number)
+            del self._keys[number]
+            self._released_upto = number + 1
+            bucket.sort(key=_first)
+            self._held -= len(bucket)
+            for key, msg in bucket:
+                self._released_t = key[0]
+                yield msg
 
     def drain(self) -> Iterator[AnyMessage]:
         """Release everything still held (end of a recording)."""
-        return self.pop_ready(float("inf"))
-
-    def _forget(self, before: float) -> None:
-        """Drop duplicate-detection keys older than any message that can still arrive."""
-        order = self._seen_order
-        seen = self._seen
-        while order and order[0][0] < before:
-            seen.discard(order.popleft())
-        # Keys are queued in delivery order, not time order; the loop stops at the first one
-        # still needed, which bounds the set by the delivery jitter, not the recording length.
-        # A repeat of a forgotten key is older than released_t and is refused as too late.
+        return self.pop_ready(math.inf)
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return self._held
+
+
+def _first(item: tuple[tuple[float, int, str], AnyMessage]) -> tuple[float, int, str]:
+    return item[0]

@@ -85,6 +85,7 @@ class ShelfDetector:
         self._hist_t: FloatArray = np.empty(0)
         self._hist_g: FloatArray = np.empty((0, n))
         self._hist_start = 0  # absolute sample index of history row 0
+        self._baselines_set = False
         # A settled change is held for ``confirm_s``: if the plate moves again by then (a
         # pressing hand held still for a moment), the two activities are one change.
         self._tentative: dict[int, PlateChange] = {}
@@ -127,7 +128,8 @@ class ShelfDetector:
         first_new = self._hist_start + len(self._hist_t)
         self._hist_t = np.concatenate([self._hist_t, t])
         self._hist_g = np.concatenate([self._hist_g, g])
-        self._init_baselines(g)
+        if not self._baselines_set:
+            self._init_baselines(g)
 
         out: list[PlateChange] = []
         quiet = ~self.active
@@ -136,9 +138,10 @@ class ShelfDetector:
         for col in np.flatnonzero(self.active):
             self._try_settle(int(col))
         now = float(self._hist_t[-1])
-        for col, change in sorted(self._tentative.items()):
-            if now >= change.t_settled + self.config.confirm_s:
-                out.append(self._tentative.pop(col))
+        if self._tentative:
+            for col, change in sorted(self._tentative.items()):
+                if now >= change.t_settled + self.config.confirm_s:
+                    out.append(self._tentative.pop(col))
         self._trim()
         return out
 
@@ -151,16 +154,15 @@ class ShelfDetector:
 
     def _init_baselines(self, g: FloatArray) -> None:
         unset = np.isnan(self.baseline)
-        if unset.any():
-            with np.errstate(all="ignore"), _quiet_nan_warnings():
-                first = np.nanmedian(g, axis=0)
-            self.baseline[unset] = first[unset]
+        with _quiet_nan_warnings():
+            first = np.nanmedian(g, axis=0)
+        self.baseline[unset] = first[unset]
+        self._baselines_set = not np.isnan(self.baseline).any()
 
     def _scan_quiet(
         self, g: FloatArray, first_new: int, quiet: NDArray[np.bool_], out: list[PlateChange]
     ) -> None:
-        with np.errstate(invalid="ignore"):
-            off = np.abs(g - self.baseline) > self._activity
+        off = np.abs(g - self.baseline) > self._activity  # a dropped (NaN) sample is never off
         off &= quiet
         triggered = off.any(axis=0)
         for col in np.flatnonzero(triggered):
@@ -179,8 +181,12 @@ class ShelfDetector:
             self.stats.activations += 1
         follow = quiet & ~triggered
         if follow.any():
-            with _quiet_nan_warnings():
-                mean = np.nanmean(g[:, follow], axis=0)
+            part = g[:, follow]
+            if np.isnan(part).any():
+                with _quiet_nan_warnings():
+                    mean = np.nanmean(part, axis=0)
+            else:
+                mean = part.mean(axis=0)
             ok = ~np.isnan(mean)
             idx = np.flatnonzero(follow)[ok]
             self.baseline[idx] += self.config.baseline_follow * (mean[ok] - self.baseline[idx])
