@@ -6,7 +6,9 @@ what it returns, and reports rejected lines (with file and line) instead of stop
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -59,6 +61,21 @@ def _collect(result: ReplayResult, outputs: object, keep_changes: bool) -> None:
             result.alerts.append(item)
 
 
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector rarely while streaming.
+
+    Messages are acyclic and die young; with the default thresholds the collector wakes every
+    700 allocations and costs a fifth of a replay. Reference counting still frees everything.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(200_000, before[1], before[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
 def replay(
     folder: Path,
     engine_factory: Callable[[StoreLayout], ReceiptEngine] | None = None,
@@ -92,9 +109,12 @@ def replay(
         known_gates=gates,
         progress=progress,
     )
-    for msg in messages:
-        _collect(result, engine.feed(msg), keep_changes)
-        result.messages += 1
+    with _few_collections():
+        for msg in messages:
+            outputs = engine.feed(msg)
+            if outputs:
+                _collect(result, outputs, keep_changes)
+            result.messages += 1
     _collect(result, engine.finish(), keep_changes)
     if progress is not None:
         progress(1.0)

@@ -21,7 +21,7 @@ class EngineConfig(BaseModel):
 
     # --- weights ----------------------------------------------------------------------------
     chunk_samples: int = Field(
-        15,
+        30,
         ge=1,
         description="Load-cell samples handled together per shelf (vectorised). More is "
         "faster and adds up to that many sample periods of delay to every event.",

@@ -107,10 +107,12 @@ class Engine:
     def feed(self, msg: AnyMessage) -> list[Output]:
         """Accept one message (any delivery order); returns what became final because of it."""
         self.stats.messages += 1
+        buffer = self.buffer
+        if not buffer.push(msg) or not buffer.has_ready():
+            return []
         out: list[Output] = []
-        if self.buffer.push(msg) and self.buffer.has_ready():
-            for ready in self.buffer.pop_ready():
-                self._process(ready, out)
+        for ready in buffer.pop_ready():
+            self._process(ready, out)
         return out
 
     def finish(self) -> list[Output]:
@@ -134,13 +136,15 @@ class Engine:
 
     def _process(self, msg: AnyMessage, out: list[Output]) -> None:
         self.now = msg.t
-        if isinstance(msg, WeightMsg):
+        if type(msg) is WeightMsg:
             det = self.detectors.get(msg.shelf)
             if det is None:
                 log.warning("weight for unknown shelf %r ignored", msg.shelf)
                 return
-            for change in det.add(msg.t, msg.g):
-                self._on_change(msg.shelf, change)
+            changes = det.add(msg.t, msg.g)
+            if changes:
+                for change in changes:
+                    self._on_change(msg.shelf, change)
         elif isinstance(msg, TrackMsg):
             hands = tuple(msg.hands or ())
             self.people.on_track(msg.t, msg.id, msg.pos, hands)
@@ -184,6 +188,9 @@ class Engine:
             return False
         if self.now >= due + MAX_WAIT_S:
             return True
+        shelf = self.store.shelf_of_plate[group[0].plate]
+        if self.detectors[shelf].processed_t < due:
+            return False  # the shelf's latest samples are still held for chunking
         t_end = max(c.t_end for c in group)
         if encounter is not None and encounter <= t_end + cfg.reach_margin_s:
             return False

@@ -21,7 +21,7 @@ _KIND_RANK = {"entry": 0, "track": 1, "weight": 2, "exit": 3}
 
 def message_key(msg: AnyMessage) -> tuple[float, int, str]:
     """Identity of a message: two deliveries with the same key are the same message."""
-    if isinstance(msg, WeightMsg):
+    if type(msg) is WeightMsg:
         return (msg.t, 2, msg.shelf)
     if isinstance(msg, TrackMsg):
         return (msg.t, 1, msg.id)
@@ -73,7 +73,7 @@ class ReorderBuffer:
     def push(self, msg: AnyMessage) -> bool:
         """Queue a message; False if it is a duplicate or arrived too late to be ordered."""
         key = message_key(msg)
-        number = math.floor(msg.t / BUCKET_S)
+        number = int(msg.t // BUCKET_S)
         if number < self._released_upto:
             self.stats.too_late += 1
             return False
@@ -94,7 +94,8 @@ class ReorderBuffer:
 
     def has_ready(self) -> bool:
         """Is any held bucket old enough to be released?"""
-        return bool(self._order) and (self._order[0] + 1) * BUCKET_S <= self.watermark
+        order = self._order
+        return bool(order) and (order[0] + 1) * BUCKET_S <= self._newest_t - self.window_s
 
     def pop_ready(self, until: float | None = None) -> Iterator[AnyMessage]:
         """Release, in time order, every bucket wholly at or before ``until`` (the watermark)."""

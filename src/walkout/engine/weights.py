@@ -112,10 +112,17 @@ class ShelfDetector:
         return self._process(t, g)
 
     def active_since(self, col: int) -> float | None:
-        """When the plate at column ``col`` became active, or None while it is quiet."""
-        if not self.active[col]:
-            return None
-        return float(self._hist_t[self._trigger_abs[col] - self._hist_start])
+        """When the plate at ``col`` started moving, while it moves or its change awaits
+        confirmation; None while it is quiet."""
+        if self.active[col]:
+            return float(self._hist_t[self._trigger_abs[col] - self._hist_start])
+        held = self._tentative.get(col)
+        return None if held is None else held.t_start
+
+    @property
+    def processed_t(self) -> float:
+        """Time of the last sample processed (samples held for chunking are not)."""
+        return float(self._hist_t[-1]) if len(self._hist_t) else -np.inf
 
     @property
     def levels(self) -> FloatArray:
@@ -134,9 +141,21 @@ class ShelfDetector:
         out: list[PlateChange] = []
         quiet = ~self.active
         if quiet.any():
-            self._scan_quiet(g, first_new, quiet, out)
-        for col in np.flatnonzero(self.active):
-            self._try_settle(int(col))
+            self._scan_quiet(first_new, {int(c): first_new for c in np.flatnonzero(quiet)}, out)
+            self._follow_drift(g, quiet & ~self.active)
+        # A plate that settles inside this chunk may start moving again before its end:
+        # scan the rest of the chunk for it, until no plate changes state.
+        waiting = [int(c) for c in np.flatnonzero(self.active)]
+        while waiting:
+            resumed: dict[int, int] = {}
+            for col in waiting:
+                end = self._try_settle(col)
+                if end is not None and end + 1 < self._hist_start + len(self._hist_t):
+                    resumed[col] = end + 1
+            if not resumed:
+                break
+            self._scan_quiet(min(resumed.values()), resumed, out)
+            waiting = [c for c in resumed if self.active[c]]
         now = float(self._hist_t[-1])
         if self._tentative:
             for col, change in sorted(self._tentative.items()):
@@ -159,50 +178,59 @@ class ShelfDetector:
         self.baseline[unset] = first[unset]
         self._baselines_set = not np.isnan(self.baseline).any()
 
-    def _scan_quiet(
-        self, g: FloatArray, first_new: int, quiet: NDArray[np.bool_], out: list[PlateChange]
-    ) -> None:
-        off = np.abs(g - self.baseline) > self._activity  # a dropped (NaN) sample is never off
-        off &= quiet
-        triggered = off.any(axis=0)
-        for col in np.flatnonzero(triggered):
-            row = int(np.argmax(off[:, col]))
-            held = self._tentative.pop(int(col), None)
+    def _scan_quiet(self, from_abs: int, plates: dict[int, int], out: list[PlateChange]) -> None:
+        """Look for quiet plates leaving their baseline, each from its own absolute row on."""
+        rows = self._hist_g[from_abs - self._hist_start :]
+        cols = np.fromiter(plates, dtype=np.int64)
+        off = np.abs(rows[:, cols] - self.baseline[cols]) > self._activity[cols]  # NaN: never off
+        starts = np.fromiter(plates.values(), dtype=np.int64) - from_abs
+        off &= np.arange(len(rows))[:, None] >= starts[None, :]
+        for k in np.flatnonzero(off.any(axis=0)):
+            col = int(cols[k])
+            trigger = from_abs + int(np.argmax(off[:, k]))
+            held = self._tentative.pop(col, None)
             if held is not None:
-                t_trigger = float(self._hist_t[first_new - self._hist_start + row])
+                t_trigger = float(self._hist_t[trigger - self._hist_start])
                 if t_trigger <= held.t_settled + self.config.confirm_s:
                     self.baseline[col] = held.level_before_g
-                    self._origin[int(col)] = (held.t_start, held.t_step, held.peak_dev_g)
+                    self._origin[col] = (held.t_start, held.t_step, held.peak_dev_g)
                 else:
                     out.append(held)
             self.active[col] = True
-            self._trigger_abs[col] = first_new + row
-            self._checked_abs[col] = first_new + row
+            self._trigger_abs[col] = trigger
+            self._checked_abs[col] = trigger
             self.stats.activations += 1
-        follow = quiet & ~triggered
-        if follow.any():
-            part = g[:, follow]
-            if np.isnan(part).any():
-                with _quiet_nan_warnings():
-                    mean = np.nanmean(part, axis=0)
-            else:
-                mean = part.mean(axis=0)
-            ok = ~np.isnan(mean)
-            idx = np.flatnonzero(follow)[ok]
-            self.baseline[idx] += self.config.baseline_follow * (mean[ok] - self.baseline[idx])
 
-    def _try_settle(self, col: int) -> None:
-        """Look for the first still window after the trigger, among windows not yet checked."""
+    def _follow_drift(self, g: FloatArray, follow: NDArray[np.bool_]) -> None:
+        """Let the baselines of plates that stayed quiet follow slow drift."""
+        if not follow.any():
+            return
+        part = g[:, follow]
+        if np.isnan(part).any():
+            with _quiet_nan_warnings():
+                mean = np.nanmean(part, axis=0)
+        else:
+            mean = part.mean(axis=0)
+        ok = ~np.isnan(mean)
+        idx = np.flatnonzero(follow)[ok]
+        self.baseline[idx] += self.config.baseline_follow * (mean[ok] - self.baseline[idx])
+
+    def _try_settle(self, col: int) -> int | None:
+        """Look for the first still window after the trigger, among windows not yet checked.
+
+        Returns the absolute row of the still window's last sample when the plate settled.
+        """
         n = self._settle_n
         trig = self._trigger_abs[col] - self._hist_start
         values = self._hist_g[trig + 1 :, col]
         times = self._hist_t[trig + 1 :]
         valid = ~np.isnan(values)
+        rows = np.flatnonzero(valid)
         values = values[valid]
         times = times[valid]
         if len(values) < n:
             self._maybe_force(col)
-            return
+            return None
         windows = sliding_window_view(values, n)
         checked = max(0, self._checked_abs[col] - self._trigger_abs[col])
         start = max(0, int(np.count_nonzero(valid[:checked])) - n + 1)
@@ -213,8 +241,9 @@ class ShelfDetector:
         self._checked_abs[col] = self._hist_start + len(self._hist_t) - 1
         if len(still) == 0:
             self._maybe_force(col)
-            return
+            return None
         w = start + int(still[0])
+        end_abs = self._hist_start + trig + 1 + int(rows[w + n - 1])
         window = values[w : w + n]
         med_w = float(np.median(window))
         inliers = window[np.abs(window - med_w) <= self._tolerance[col]]
@@ -237,7 +266,7 @@ class ShelfDetector:
             # Back where it was, or a hand resting still for a moment: keep the old baseline
             # (slow drift is followed while quiet), so a press that looked still is no step.
             self.stats.null_changes += 1
-            return
+            return end_abs
         self.baseline[col] = level
         self.stats.changes += 1
         self._tentative[col] = PlateChange(
@@ -250,6 +279,7 @@ class ShelfDetector:
             level_before_g=before,
             peak_dev_g=max(peak, earlier_peak),
         )
+        return end_abs
 
     def _maybe_force(self, col: int) -> None:
         """Re-zero a plate that has not held still for ``max_active_s`` (a stuck or broken cell)."""
