@@ -147,6 +147,19 @@ class EngineConfig(BaseModel):
         description="Weight of the body-position evidence for a person whose hands were unseen.",
     )
 
+    within_reach_likelihood: float = Field(
+        0.05, gt=0, le=1, description="Below this, nobody counts as having been within reach."
+    )
+    beyond_reach_weight: float = Field(
+        0.03,
+        ge=0,
+        description="When nobody was within reach, the weight of a person standing further "
+        "off (against 'nobody'); 0 leaves such events unattributed.",
+    )
+    beyond_reach_m: float = Field(
+        1.5, gt=0, description="Distance over which that weight falls by a factor e."
+    )
+
     # --- decisions ---------------------------------------------------------------------------
     review_below: float = Field(
         0.9,

@@ -14,7 +14,7 @@ import itertools
 import logging
 import math
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -493,6 +493,13 @@ class PeopleTracker:
                 hidden *= cfg.hands_away_factor
             likelihood = max(hand_term, hidden)
             out.append(Proximity(pid, person.account, hand_m, body_m, bool(seen), likelihood))
+        if out and max(p.likelihood for p in out) < cfg.within_reach_likelihood:
+            # Nobody was within reach: a person standing further off is still likelier than
+            # an untracked one. Their claim fades with distance; it is never confident.
+            out = [
+                replace(p, likelihood=max(p.likelihood, cfg.beyond_reach_weight * math.exp(-p.body_m / cfg.beyond_reach_m)))
+                for p in out
+            ]
         return out
 
     def forget_person(self, pid: int) -> None:
