@@ -17,12 +17,11 @@ from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import recording  # noqa: E402
-
-from walkout.eval.baseline import NaiveEngine  # noqa: E402
-from walkout.eval.score import Score, combine, score_receipts, score_table  # noqa: E402
-from walkout.recording.files import read_truth  # noqa: E402
-from walkout.replay import replay  # noqa: E402
+from common import recording
+from walkout.eval.baseline import NaiveEngine
+from walkout.eval.score import Score, combine, score_receipts, score_table
+from walkout.recording.files import read_truth
+from walkout.replay import replay
 
 
 def run_one(job: tuple[str, int]) -> tuple[str, int, Score, Score, list[str]]:

@@ -29,9 +29,12 @@ def main() -> None:
         plates = set(ev.get("plates") or [ev["plate"]])
         lo, hi = ev.get("reach", [ev["t"] - 2, ev["t"] + 2])
         match = [
-            c for c in changes
-            if c.change_id not in used and plates & set(c.event.plates)
-            and c.event.t_start <= hi + 1.5 and c.event.t_end >= lo - 1.5
+            c
+            for c in changes
+            if c.change_id not in used
+            and plates & set(c.event.plates)
+            and c.event.t_start <= hi + 1.5
+            and c.event.t_end >= lo - 1.5
         ]
         sign = 1 if ev["kind"] == "pick" else -1
         want = {ev["sku"]: abs(ev["qty"])}
@@ -39,25 +42,39 @@ def main() -> None:
         if match:
             c = match[0]
             used.add(c.change_id)
-            ok = c.items == want and c.account == ev["account"] and (c.kind == "pick") == (sign == 1)
+            ok = (
+                c.items == want and c.account == ev["account"] and (c.kind == "pick") == (sign == 1)
+            )
         if ok and not args.all:
             continue
         flag = "OK " if ok else "BAD"
-        print(f"{flag} t={ev['t']:.1f} {ev['kind']} {want} by {ev['account']} on {sorted(plates)} "
-              f"dg={ev.get('delta_g')} misplaced={ev.get('misplaced')}")
+        print(
+            f"{flag} t={ev['t']:.1f} {ev['kind']} {want} by {ev['account']} on {sorted(plates)} "
+            f"dg={ev.get('delta_g')} misplaced={ev.get('misplaced')}"
+        )
         for c in match[:2]:
-            people = ", ".join(f"{p.account}:{p.posterior:.2f}(h{p.hand_m:.2f},b{p.body_m:.2f})" for p in c.people[:3])
+            people = ", ".join(
+                f"{p.account}:{p.posterior:.2f}(h{p.hand_m:.2f},b{p.body_m:.2f})"
+                for p in c.people[:3]
+            )
             prods = "; ".join(f"{p.description}={p.posterior:.2f}" for p in c.products[:3])
-            print(f"     engine {c.kind} {c.items} -> {c.account} conf={c.confidence:.2f} "
-                  f"{c.event.plates} dg={c.event.delta_g} | {prods} | {people}")
+            print(
+                f"     engine {c.kind} {c.items} -> {c.account} conf={c.confidence:.2f} "
+                f"{c.event.plates} dg={c.event.delta_g} | {prods} | {people}"
+            )
         if not match:
-            near = [a for a in result.alerts if a.event and plates & set(a.event.plates)
-                    and abs(a.event.t_end - ev["t"]) < 4]
+            near = [
+                a
+                for a in result.alerts
+                if a.event and plates & set(a.event.plates) and abs(a.event.t_end - ev["t"]) < 4
+            ]
             print(f"     engine: nothing. alerts: {[a.message for a in near]}")
     for c in changes:
         if c.change_id not in used:
-            print(f"EXTRA {c.kind} {c.items} -> {c.account} t={c.event.t_end:.1f} {c.event.plates} "
-                  f"dg={c.event.delta_g} conf={c.confidence:.2f}")
+            print(
+                f"EXTRA {c.kind} {c.items} -> {c.account} t={c.event.t_end:.1f} {c.event.plates} "
+                f"dg={c.event.delta_g} conf={c.confidence:.2f}"
+            )
 
 
 if __name__ == "__main__":

@@ -41,7 +41,6 @@ def check(folder: Path, verbose: bool) -> tuple[int, int]:
             elif isinstance(m, ExitMsg):
                 tracker.on_exit(m.t, m.gate)
     wrong = 0
-    last_bad: dict[str, float] = {}
     runs: dict[str, int] = {}
     for t, tid in seen:
         want = next((a for t0, t1, a in owner.get(tid, []) if t0 - 1e-6 <= t <= t1 + 1e-6), None)
@@ -64,7 +63,10 @@ def main() -> None:
     args = parser.parse_args()
     for folder in args.recordings:
         wrong, total = check(folder, args.verbose)
-        print(f"{folder.name}: {wrong} of {total} track messages on the wrong account ({100 * wrong / max(total, 1):.2f} %)")
+        share = 100 * wrong / max(total, 1)
+        print(
+            f"{folder.name}: {wrong} of {total} track messages on the wrong account ({share:.2f} %)"
+        )
 
 
 if __name__ == "__main__":

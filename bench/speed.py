@@ -20,7 +20,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import recording  # noqa: E402
+from common import recording
 
 MEASURE = r"""
 import json, resource, sys, time
@@ -42,7 +42,11 @@ print(json.dumps({"messages": result.messages, "wall_s": wall, "cpu_s": cpu, "st
 def measure(folder: Path) -> dict[str, float]:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     out = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(folder)], capture_output=True, text=True, env=env, check=True
+        [sys.executable, "-c", MEASURE, str(folder)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 

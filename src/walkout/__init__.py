@@ -1,3 +1,3 @@
-"""walkout: a checkout-free store engine that turns shelf weights and shopper tracks into receipts."""
+"""walkout: a checkout-free store engine: shelf weights and shopper tracks in, receipts out."""
 
 __version__ = "0.1.0"

@@ -44,8 +44,12 @@ def _progress(label: str, enabled: bool = True) -> Iterator[Callable[[float], No
         yield lambda _fraction: None
         return
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(), console=err_console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
     ) as bar:
         task = bar.add_task(label, total=1.0)
         yield lambda fraction: bar.update(task, completed=fraction)
@@ -53,7 +57,9 @@ def _progress(label: str, enabled: bool = True) -> Iterator[Callable[[float], No
 
 @app.callback()
 def _main(
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what the engine decides.")] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what the engine decides.")
+    ] = False,
 ) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -68,19 +74,27 @@ def simulate(
     preset: Annotated[str, typer.Option(help="easy, busy, hard or scale.")] = "busy",
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same recording.")] = 0,
     minutes: Annotated[float | None, typer.Option(help="Length of the recording.")] = None,
-    layout: Annotated[Path | None, typer.Option(help="A store.json of your own to simulate.")] = None,
+    layout: Annotated[
+        Path | None, typer.Option(help="A store.json of your own to simulate.")
+    ] = None,
     gzip: Annotated[bool, typer.Option("--gzip", help="Write events.jsonl.gz.")] = False,
 ) -> None:
     """Write a realistic recording (store.json, events.jsonl, truth.json)."""
-    from walkout.sim import PRESETS, simulate as run_simulation
+    from walkout.sim import PRESETS
+    from walkout.sim import simulate as run_simulation
 
     if preset not in PRESETS:
         _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     try:
         with _progress(f"simulating {preset}") as progress:
             summary = run_simulation(
-                outdir, preset=preset, seed=seed, minutes=minutes, layout=layout,
-                gzip_events=gzip, progress=progress,
+                outdir,
+                preset=preset,
+                seed=seed,
+                minutes=minutes,
+                layout=layout,
+                gzip_events=gzip,
+                progress=progress,
             )
     except RecordingError as exc:
         _fail(str(exc))
@@ -90,7 +104,9 @@ def simulate(
 @app.command()
 def replay(
     recording: Annotated[Path, typer.Argument(help="Recording folder.")],
-    out: Annotated[Path, typer.Option(help="Where to write the receipts JSON.")] = Path("receipts.json"),
+    out: Annotated[Path, typer.Option(help="Where to write the receipts JSON.")] = Path(
+        "receipts.json"
+    ),
     baseline: Annotated[bool, typer.Option(help="Run the naive baseline instead.")] = False,
 ) -> None:
     """Run the engine over a recording and write its receipts (never reads truth.json)."""
@@ -146,7 +162,9 @@ def evaluate(
     except RecordingError as exc:
         _fail(str(exc))
     if as_json:
-        print(json.dumps({name: score_json(rows) for name, rows in rows_by_engine.items()}, indent=2))
+        print(
+            json.dumps({name: score_json(rows) for name, rows in rows_by_engine.items()}, indent=2)
+        )
         return
     for name, rows in rows_by_engine.items():
         table = score_table(rows)
@@ -170,9 +188,13 @@ def demo(
         folder = keep or Path(tmp) / f"{preset}-seed{seed}"
         started = time.perf_counter()
         with _progress(f"simulating {preset} store") as progress:
-            summary = run_simulation(folder, preset=preset, seed=seed, minutes=minutes, progress=progress)
+            summary = run_simulation(
+                folder, preset=preset, seed=seed, minutes=minutes, progress=progress
+            )
         sim_s = time.perf_counter() - started
-        console.print(f"[bold]simulated[/] {minutes:g} min of a {preset} store in {sim_s:.1f} s: {summary}")
+        console.print(
+            f"[bold]simulated[/] {minutes:g} min of a {preset} store in {sim_s:.1f} s: {summary}"
+        )
         started = time.perf_counter()
         with _progress("replaying") as progress:
             result = run_replay(folder, progress=progress)
@@ -182,7 +204,9 @@ def demo(
             f"({minutes * 60 / max(replay_s, 1e-9):.0f}x real time)"
         )
         truth = read_truth(folder)
-        console.print(_receipts_table(result.receipts, {t.account: t.items for t in truth.receipts}))
+        console.print(
+            _receipts_table(result.receipts, {t.account: t.items for t in truth.receipts})
+        )
         score = score_receipts(truth, [r.to_out() for r in result.receipts])
         console.print(score_table([(f"{preset} seed {seed}", score)]))
 
@@ -195,8 +219,12 @@ def _receipts_table(receipts: list, truth: dict[str, dict[str, int]]) -> Table: 
         items = ", ".join(f"{n} x {sku}" for sku, n in r.items.items()) or "-"
         right = truth.get(r.account) == r.items
         table.add_row(
-            r.account, items, f"{r.total:.2f}", f"{r.confidence:.3f}",
-            "yes" if r.needs_review else "", "yes" if r.age_check_required else "",
+            r.account,
+            items,
+            f"{r.total:.2f}",
+            f"{r.confidence:.3f}",
+            "yes" if r.needs_review else "",
+            "yes" if r.age_check_required else "",
             "[green]exact[/]" if right else "[red]wrong[/]",
         )
     return table
@@ -221,7 +249,9 @@ def explain(
 
 @import_app.command("autocheckout")
 def import_autocheckout(
-    src: Annotated[Path, typer.Argument(help="An AutoCheckout case folder (plates/, product.csv).")],
+    src: Annotated[
+        Path, typer.Argument(help="An AutoCheckout case folder (plates/, product.csv).")
+    ],
     out: Annotated[Path, typer.Argument(help="Recording folder to write.")],
 ) -> None:
     """Convert an AutoCheckout competition case into a walkout recording."""

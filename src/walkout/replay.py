@@ -94,11 +94,9 @@ def replay(
     """
     folder = Path(folder)
     layout = read_store(folder)
-    engine: ReceiptEngine
-    if engine_factory is None:
-        engine = Engine(layout, config)
-    else:
-        engine = engine_factory(layout)
+    engine: ReceiptEngine = (
+        Engine(layout, config) if engine_factory is None else engine_factory(layout)
+    )
     result = ReplayResult()
     shelves = {sid: len(plates) for sid, plates in layout.shelves().items()}
     gates = {g.id for g in layout.gates}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from tests.engine.scenes import small_store
 from typer.testing import CliRunner
 
-from tests.engine.scenes import small_store
 from walkout.cli import app
 from walkout.recording.files import write_store
 

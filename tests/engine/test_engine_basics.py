@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from tests.engine.scenes import Scene, small_store
+
 from walkout.engine import Engine, FinalReceipt, Receipt
 
 

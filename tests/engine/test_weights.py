@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from tests.engine.scenes import small_store
+
 from walkout.engine.config import EngineConfig
 from walkout.engine.store import StoreIndex
 from walkout.engine.weights import PlateChange, ShelfDetector

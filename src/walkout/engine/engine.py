@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import logging
 import math
-
-import numpy as np
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from walkout.engine.cart import (
     Cart,
@@ -29,7 +29,14 @@ from walkout.engine.config import EngineConfig
 from walkout.engine.fusion import Decision, decide_pick, decide_putback, putback_joint, rank_people
 from walkout.engine.grouping import OVERLAP_SLACK_S, components, partitions
 from walkout.engine.ordering import AnyMessage, ReorderBuffer
-from walkout.engine.products import UNKNOWN_DENSITY, Hypothesis, ProductModel, Unit, normal_pdf, posterior
+from walkout.engine.products import (
+    UNKNOWN_DENSITY,
+    Hypothesis,
+    ProductModel,
+    Unit,
+    normal_pdf,
+    posterior,
+)
 from walkout.engine.store import StoreIndex
 from walkout.engine.tracking import PeopleTracker, Proximity
 from walkout.engine.weights import PlateChange, ShelfDetector
@@ -257,9 +264,7 @@ class Engine:
         plates = tuple(c.plate for c in block)
         deltas = tuple(c.delta_g for c in block)
         total = sum(deltas)
-        if len(block) == 1:
-            size_prior = 1.0
-        elif len(block) == 2 and (plates[0], plates[1]) in self.store.straddle:
+        if len(block) == 1 or (len(block) == 2 and (plates[0], plates[1]) in self.store.straddle):
             size_prior = 1.0
         else:
             size_prior = MERGE_PRIOR ** (len(block) - 1)
@@ -267,14 +272,19 @@ class Engine:
             hyps = self.products.pick_hypotheses(plates, -total, deltas)
             product = sum(h.score for h in hyps if not h.unknown)
         else:
-            product = sum(s for _, _, s in putback_joint(self.products, plates, total, ranked, carts))
+            product = sum(
+                s for _, _, s in putback_joint(self.products, plates, total, ranked, carts)
+            )
         shift = 1.0
         for d in deltas:
             shift *= SHIFT_PRIOR * normal_pdf(d, 0.0, SHIFT_SD_G)
         options = [
             (size_prior * product, "event"),
             (shift, "shift"),
-            (self.config.unknown_object_prior * UNKNOWN_DENSITY if len(block) == 1 else 0.0, "event"),
+            (
+                self.config.unknown_object_prior * UNKNOWN_DENSITY if len(block) == 1 else 0.0,
+                "event",
+            ),
         ]
         return max(options, key=lambda o: o[0])
 
@@ -349,8 +359,15 @@ class Engine:
                 removed = -total * self._expected_g(hyp) / expected_whole
                 units = self._units_taken(hyp, removed, alone=len(decision.shares) == 1)
                 change = CartChange(
-                    self._new_id(), event.event_id, person.account, "pick", hyp.skus(),
-                    event, products, people, decision.confidence,
+                    self._new_id(),
+                    event.event_id,
+                    person.account,
+                    "pick",
+                    hyp.skus(),
+                    event,
+                    products,
+                    people,
+                    decision.confidence,
                 )
                 cart.add(units, change)
                 sure = decision.confidence > 0.98 and len(decision.shares) == 1
@@ -360,8 +377,15 @@ class Engine:
             else:
                 parent = cart.units.get(hyp.units[0].uid, (None, None))[1] if hyp.units else None
                 change = CartChange(
-                    self._new_id(), parent, person.account, "putback", hyp.skus(),
-                    event, products, people, decision.confidence,
+                    self._new_id(),
+                    parent,
+                    person.account,
+                    "putback",
+                    hyp.skus(),
+                    event,
+                    products,
+                    people,
+                    decision.confidence,
                 )
                 cart.remove(hyp.units, change)
                 self.products.put(plates, hyp.units)
@@ -407,7 +431,8 @@ class Engine:
             f"{p.account or 'unknown'} p={pr:.2f}" for p, pr in decision.person_alternatives[:3]
         )
         reason = (
-            f"event {change.event.event_id} at t={change.event.t_end:.1f} on {'+'.join(change.event.plates)}: "
+            f"event {change.event.event_id} at t={change.event.t_end:.1f} "
+            f"on {'+'.join(change.event.plates)}: "
             f"{change.kind} {best} (confidence {decision.confidence:.2f}); "
             f"other products: {alts or 'none'}; people: {who or 'none'}"
         )

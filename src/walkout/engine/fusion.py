@@ -77,7 +77,9 @@ def _tokens(hyp: Hypothesis) -> list[tuple[str, Unit | None]]:
     return out
 
 
-def _share(person: Proximity | None, tokens: list[tuple[str, Unit | None]], of: Hypothesis) -> Share:
+def _share(
+    person: Proximity | None, tokens: list[tuple[str, Unit | None]], of: Hypothesis
+) -> Share:
     counts: dict[str, int] = {}
     units: list[Unit] = []
     for sku, unit in tokens:
@@ -86,7 +88,9 @@ def _share(person: Proximity | None, tokens: list[tuple[str, Unit | None]], of: 
         else:
             units.append(unit)
     planogram = tuple(sorted(counts.items()))
-    part = Hypothesis(planogram, tuple(units), of.score, of.expected_g * len(tokens) / max(len(_tokens(of)), 1))
+    part = Hypothesis(
+        planogram, tuple(units), of.score, of.expected_g * len(tokens) / max(len(_tokens(of)), 1)
+    )
     return Share(person, part)
 
 
@@ -115,7 +119,11 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
             score = base
             for i, r in enumerate(reach):
                 n = assign.count(i)
-                score *= r * TAKE_GIVEN_REACH * UNITS_PRIOR.get(n, 0.01) if n else 1.0 - r * TAKE_GIVEN_REACH
+                score *= (
+                    r * TAKE_GIVEN_REACH * UNITS_PRIOR.get(n, 0.01)
+                    if n
+                    else 1.0 - r * TAKE_GIVEN_REACH
+                )
             key = tuple(sorted((_who(actors[a]), tokens[k][0]) for k, a in enumerate(assign)))
             totals[key] = totals.get(key, 0.0) + score
             if key not in best_of or score > best_of[key][0]:

@@ -50,7 +50,7 @@ def components(store: StoreIndex, changes: list[PlateChange]) -> list[list[Plate
     groups: dict[int, list[PlateChange]] = {}
     for i, ch in enumerate(changes):
         groups.setdefault(find(i), []).append(ch)
-    out = []
+    out: list[list[PlateChange]] = []
     for group in groups.values():
         group.sort(key=lambda c: (store.position_on_shelf[c.plate], c.t_end))
         if len(group) > MAX_COMPONENT or len({c.plate for c in group}) != len(group):

@@ -27,6 +27,7 @@ def message_key(msg: AnyMessage) -> tuple[float, int, str]:
         return (msg.t, 1, msg.id)
     if isinstance(msg, EntryMsg):
         return (msg.t, 0, f"{msg.gate}\x00{msg.account}")
+    assert isinstance(msg, ExitMsg)
     return (msg.t, 3, msg.gate)
 
 

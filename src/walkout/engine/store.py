@@ -53,8 +53,8 @@ class StoreIndex:
         self.shelf_of_plate: list[str] = [p.shelf for p in layout.plates]
         self.position_on_shelf: list[int] = [0] * len(layout.plates)
         for shelf in self.shelves.values():
-            for pos, plate in enumerate(shelf.plates):
-                self.position_on_shelf[plate] = pos
+            for pos, index in enumerate(shelf.plates):
+                self.position_on_shelf[index] = pos
         self.plate_count_by_shelf: dict[str, int] = {
             s: len(v.plates) for s, v in self.shelves.items()
         }

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from walkout.engine.config import EngineConfig
 from walkout.engine.store import StoreIndex
+from walkout.recording.models import Gate
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +274,11 @@ class PeopleTracker:
                 log.warning("scan of %s at %s: nobody came through", stale[1], gate_id)
             gate = self.store.entry_gates[gate_id]
             d = math.hypot(pos[0] - gate.center[0], pos[1] - gate.center[1])
-            if scans and d <= cfg.entry_radius_m and (entry is None or d / cfg.entry_radius_m < entry[0]):
+            if (
+                scans
+                and d <= cfg.entry_radius_m
+                and (entry is None or d / cfg.entry_radius_m < entry[0])
+            ):
                 entry = (d / cfg.entry_radius_m, gate_id)
         lost: list[tuple[float, Person]] = []
         for person in self.people.values():
@@ -291,7 +296,9 @@ class PeopleTracker:
         if lost:
             score, person = lost[0]
             if len(lost) > 1 and lost[1][0] - score < 0.15 and lost[1][1].account != person.account:
-                note = f"track {track_id} at t={t:.1f} could be either of two people who lost theirs"
+                note = (
+                    f"track {track_id} at t={t:.1f} could be either of two people who lost theirs"
+                )
                 self._doubt(t, [person, lost[1][1]], note)
             person.track = track_id
             return person.pid
@@ -315,16 +322,14 @@ class PeopleTracker:
         person.account = account
         self.inside_by_account.setdefault(account, set()).add(person.pid)
 
-    def _near_gate(self, pos: tuple[float, float], gate_id: str, gates: dict[str, object]) -> bool:
-        gate = self.store.entry_gates.get(gate_id) or self.store.exit_gates.get(gate_id)
+    def _near_gate(self, pos: tuple[float, float], gate_id: str, gates: dict[str, Gate]) -> bool:
+        gate = gates.get(gate_id)
         if gate is None:
             return False
-        return (
-            math.hypot(pos[0] - gate.center[0], pos[1] - gate.center[1])
-            <= self.config.entry_radius_m
-        )
+        d = math.hypot(pos[0] - gate.center[0], pos[1] - gate.center[1])
+        return d <= self.config.entry_radius_m
 
-    def _near_any_gate(self, pos: tuple[float, float], gates: dict[str, object]) -> bool:
+    def _near_any_gate(self, pos: tuple[float, float], gates: dict[str, Gate]) -> bool:
         return any(self._near_gate(pos, g, gates) for g in gates)
 
     # -- swaps ------------------------------------------------------------------------------
@@ -451,7 +456,9 @@ class PeopleTracker:
         lo, hi = min(t0 - cfg.reach_margin_s, hand_lo), max(t1 + cfg.reach_margin_s, hand_hi)
         stand = self.store.stand_point[plates]
         away_m = 2.5 * cfg.hand_sd_m
-        shelf_plates = {q for p in plates for q in self.store.shelves[self.store.shelf_of_plate[p]].plates}
+        shelf_plates = {
+            q for p in plates for q in self.store.shelves[self.store.shelf_of_plate[p]].plates
+        }
         others = sorted(shelf_plates - set(plates))
         per_person: dict[int, list[float]] = {}
         for history in self.tracks.values():
@@ -497,7 +504,13 @@ class PeopleTracker:
             # Nobody was within reach: a person standing further off is still likelier than
             # an untracked one. Their claim fades with distance; it is never confident.
             out = [
-                replace(p, likelihood=max(p.likelihood, cfg.beyond_reach_weight * math.exp(-p.body_m / cfg.beyond_reach_m)))
+                replace(
+                    p,
+                    likelihood=max(
+                        p.likelihood,
+                        cfg.beyond_reach_weight * math.exp(-p.body_m / cfg.beyond_reach_m),
+                    ),
+                )
                 for p in out
             ]
         return out

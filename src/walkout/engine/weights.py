@@ -11,6 +11,9 @@ case, needs one comparison per chunk.
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -266,7 +269,7 @@ class ShelfDetector:
             # Back where it was, or a hand resting still for a moment: keep the old baseline
             # (slow drift is followed while quiet), so a press that looked still is no step.
             self.stats.null_changes += 1
-            return end_abs
+            return int(end_abs)
         self.baseline[col] = level
         self.stats.changes += 1
         self._tentative[col] = PlateChange(
@@ -279,7 +282,7 @@ class ShelfDetector:
             level_before_g=before,
             peak_dev_g=max(peak, earlier_peak),
         )
-        return end_abs
+        return int(end_abs)
 
     def _maybe_force(self, col: int) -> None:
         """Re-zero a plate that has not held still for ``max_active_s`` (a stuck or broken cell)."""
@@ -305,15 +308,9 @@ class ShelfDetector:
             self._hist_start = keep_from
 
 
-class _quiet_nan_warnings:
+@contextmanager
+def _quiet_nan_warnings() -> Iterator[None]:
     """Silence numpy's all-NaN slice warnings: a dropped sample is normal, not news."""
-
-    def __enter__(self) -> None:
-        import warnings
-
-        self._ctx = warnings.catch_warnings()
-        self._ctx.__enter__()
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
-
-    def __exit__(self, *exc: object) -> None:
-        self._ctx.__exit__(*exc)
+        yield

@@ -136,10 +136,13 @@ def iter_messages(
                     report(LineError(path, number, _describe(exc)))
                 continue
             # the common case first: a weight line of a known shelf with the right length
-            if type(msg) is WeightMsg and known_shelves is not None:
-                if known_shelves.get(msg.shelf) == len(msg.g):
-                    yield msg
-                    continue
+            if (
+                type(msg) is WeightMsg
+                and known_shelves is not None
+                and known_shelves.get(msg.shelf) == len(msg.g)
+            ):
+                yield msg
+                continue
             reason = check_references(msg, known_shelves, known_gates)
             if reason:
                 report(LineError(path, number, reason))
@@ -157,9 +160,12 @@ def check_references(
             return f"unknown shelf {msg.shelf!r}"
         if len(msg.g) != expected:
             return f"shelf {msg.shelf!r} has {expected} plates, got {len(msg.g)} readings"
-    elif isinstance(msg, EntryMsg | ExitMsg) and known_gates is not None:
-        if msg.gate not in known_gates:
-            return f"unknown gate {msg.gate!r}"
+    elif (
+        isinstance(msg, EntryMsg | ExitMsg)
+        and known_gates is not None
+        and msg.gate not in known_gates
+    ):
+        return f"unknown gate {msg.gate!r}"
     return None
 
 
@@ -186,7 +192,10 @@ class EventsWriter:
     """Append messages to events.jsonl(.gz) as compact JSON lines."""
 
     def __init__(self, path: Path) -> None:
-        self._fh: IO[bytes] = gzip.open(path, "wb") if path.suffix == ".gz" else path.open("wb")
+        # held open across writes and closed by close() or the context manager
+        self._fh: IO[bytes] = (
+            gzip.GzipFile(path, "wb", mtime=0) if path.suffix == ".gz" else path.open("wb")
+        )
 
     def write(self, message: dict[str, object]) -> None:
         self._fh.write(orjson.dumps(message) + b"\n")

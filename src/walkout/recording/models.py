@@ -19,7 +19,7 @@ Point3 = tuple[float, float, float]
 
 
 class _Strict(BaseModel):
-    """Base for layout models: immutable, unknown fields ignored (the spec allows optional extras)."""
+    """Base for layout models: immutable; unknown fields ignored (the spec allows extras)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
