@@ -321,9 +321,9 @@ def test_straddling_unit_and_a_neighbour_reaching_into_the_shared_plate() -> Non
 
 
 SAME_SKU_NEIGHBOURS = (
-    "Plates 2 and 3 both hold chips, so the engine joins their changes into one event "
-    "(3 x chips on S1-P3+S1-P4, as for a straddling unit) and shares the units between A and "
-    "B without using which plate each hand was in: a coin flip, confidence 0.48 (reviewed)."
+    "Plates 2 and 3 both hold chips; with B's lift 0.9 s after A's, the items come out right "
+    "but A's receipt is sent to review: B's hand, on its way into plate 3, still counts as near "
+    "plate 2 when A's step is dated (confidence 0.54)."
 )
 
 NEIGHBOURS = {
@@ -338,14 +338,7 @@ NEIGHBOURS = {
 @pytest.mark.parametrize("gap_s", [0.0, 0.4, 0.9])
 @pytest.mark.parametrize(
     ("plate_a", "units_a", "plate_b", "units_b", "want_a", "want_b"),
-    cases(
-        NEIGHBOURS,
-        xfail={
-            "chips | 2 chips": SAME_SKU_NEIGHBOURS + " The 1 | 2 split comes out right only by "
-            "the tie-break, and is sent to review.",
-            "2 chips | chips": SAME_SKU_NEIGHBOURS + " The 2 | 1 split comes out 1 | 2.",
-        },
-    ),
+    cases(NEIGHBOURS),
 )
 def test_crowding_neighbouring_plates(
     plate_a: int,
@@ -355,8 +348,11 @@ def test_crowding_neighbouring_plates(
     want_a: Items,
     want_b: Items,
     gap_s: float,
+    request: pytest.FixtureRequest,
 ) -> None:
     """A and B stand side by side, 0.4 m apart, and take from neighbouring plates."""
+    if want_a == {"chips": 1} and want_b == {"chips": 2} and gap_s == 0.9:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=SAME_SKU_NEIGHBOURS))
     scene = new_scene()
     scene.shopper("ta", "acct-a", 2.0, [(plate_x(plate_a), 5.5, 9.5)], [Reach(plate_a, 7.3, 8.7)])
     scene.shopper(

@@ -50,6 +50,9 @@ MERGE_PRIOR = 0.05
 """Odds that neighbouring plates sharing no product moved together for one unit (a unit
 leaning across, a bag lying over the edge), per extra plate."""
 
+SPLIT_RANGE = 0.6
+"""A straddling unit puts anywhere in about this share of its weight on one of its plates."""
+
 SHIFT_PRIOR = 0.5
 """Odds that a small settled change is no item at all: a touch leaving the tray a bit off."""
 
@@ -275,6 +278,10 @@ class Engine:
             product = sum(
                 s for _, _, s in putback_joint(self.products, plates, total, ranked, carts)
             )
+        if len(block) > 1:
+            # One unit over several plates explains their total; how it splits between them is
+            # free (a density per extra plate), so a block is compared with split ones fairly.
+            product *= (1.0 / (SPLIT_RANGE * max(abs(total), 1.0))) ** (len(block) - 1)
         shift = 1.0
         for d in deltas:
             shift *= SHIFT_PRIOR * normal_pdf(d, 0.0, SHIFT_SD_G)
