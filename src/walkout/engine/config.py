@@ -93,6 +93,9 @@ class EngineConfig(BaseModel):
     lost_after_s: float = Field(
         0.25, gt=0, description="A track silent this long may come back under a new id."
     )
+    lost_max_s: float = Field(
+        30.0, gt=0, description="A track silent longer than this is no longer waited for."
+    )
     max_speed_mps: float = Field(2.5, gt=0, description="Fastest plausible walking speed.")
     swap_zone_m: float = Field(
         0.7,

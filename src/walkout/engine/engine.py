@@ -62,6 +62,9 @@ SHIFT_SD_G = 8.0
 LAST_CHANGE_KEEP = 10_000
 """Accounts whose last cart change time is remembered (for identity doubts); bounds memory."""
 
+PRUNE_EVERY_S = 5.0
+"""How often (store time) silent tracks are forgotten."""
+
 MAX_WAIT_S = 6.0
 """Longest a settled change waits for a neighbour or an identity verdict before it is decided."""
 
@@ -110,6 +113,7 @@ class Engine:
         self.stats = EngineStats()
         self._last_change: OrderedDict[str, float] = OrderedDict()
         self._next_decision_t = math.inf
+        self._next_prune_t = -math.inf
         self._next_id = 1
 
     # -- public -----------------------------------------------------------------------------
@@ -165,6 +169,9 @@ class Engine:
             left = self.people.on_exit(msg.t, msg.gate)
             if left is not None and left.account is not None and left.account_done:
                 self.finalize_at[left.account] = msg.t + self.config.exit_settle_s
+        if self.now >= self._next_prune_t:
+            self.people.prune(self.now)
+            self._next_prune_t = self.now + PRUNE_EVERY_S
         if self.pending and self.now >= self._next_decision_t:
             self._decide(out)
         if self.finalize_at:

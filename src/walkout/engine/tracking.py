@@ -283,7 +283,7 @@ class PeopleTracker:
         lost: list[tuple[float, Person]] = []
         for person in self.people.values():
             gap = t - person.last_t
-            if not person.inside or gap < cfg.lost_after_s:
+            if not person.inside or not cfg.lost_after_s <= gap <= cfg.lost_max_s:
                 continue
             reach = cfg.max_speed_mps * gap + 1.0
             d = math.hypot(pos[0] - person.last_pos[0], pos[1] - person.last_pos[1])
@@ -515,16 +515,9 @@ class PeopleTracker:
             ]
         return out
 
-    def forget_person(self, pid: int) -> None:
-        """Drop a person who left, once nothing can ask about them any more."""
-        person = self.people.pop(pid, None)
-        if person is None:
-            return
-        for tid in [tid for tid, h in self.tracks.items() if h.person == pid]:
-            del self.tracks[tid]
-
     def prune(self, now: float) -> None:
-        """Bound memory: forget tracks silent for longer than the history horizon."""
+        """Bound memory: forget tracks silent for longer than the history horizon, and the
+        people who left with them."""
         for tid in [tid for tid, h in self.tracks.items() if not h.t or h.t[-1] < now - HISTORY_S]:
             pid = self.tracks[tid].person
             del self.tracks[tid]
