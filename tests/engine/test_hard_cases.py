@@ -450,12 +450,6 @@ ONE_PLATE_BACK = {
     cases(
         ONE_PLATE_BACK,
         xfail={
-            **dict.fromkeys(
-                [k for k in ONE_PLATE_BACK if k.startswith("both")],
-                "The two put-backs (+367 g, +370 g) are detected as one +736 g change, and a "
-                "put-back is only ever explained by units of one person's cart: the engine "
-                "alerts 'fits no product', both colas stay on the receipts, not reviewed.",
-            ),
             "A puts back as B takes another, 0.9 s apart": "A's +367 g put-back and B's "
             "-369 g lift 0.9 s later are detected as one net change of about -2 g, i.e. "
             "nothing: A keeps the cola and B is charged one instead of two, not reviewed.",

@@ -282,9 +282,7 @@ class Engine:
             hyps = self.products.pick_hypotheses(plates, -total, deltas)
             product = sum(h.score for h in hyps if not h.unknown)
         else:
-            product = sum(
-                s for _, _, s in putback_joint(self.products, plates, total, ranked, carts)
-            )
+            product = sum(s for _, s in putback_joint(self.products, plates, total, ranked, carts))
         if len(block) > 1:
             # One unit over several plates explains their total; how it splits between them is
             # free (a density per extra plate), so a block is compared with split ones fairly.

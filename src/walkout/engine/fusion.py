@@ -12,9 +12,17 @@ weight it restores tells which unit, so (person, units) pairs are ranked togethe
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
-from walkout.engine.products import UNITS_PRIOR, Hypothesis, ProductModel, Unit, posterior
+from walkout.engine.products import (
+    UNITS_PRIOR,
+    Hypothesis,
+    ProductModel,
+    Unit,
+    normal_pdf,
+    posterior,
+)
 from walkout.engine.tracking import Proximity
 
 NOBODY_LIKELIHOOD = 0.003
@@ -158,22 +166,46 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
     )
 
 
+PutBack = tuple[tuple[Share, ...], float]
+"""Who put back which units (one share each), and the score of that explanation."""
+
+MAX_CROSS_CART = 12
+"""Units per cart considered when two people put back one unit each at once."""
+
+
 def putback_joint(
     model: ProductModel,
     plates: tuple[int, ...],
     added_g: float,
     ranked: list[tuple[Proximity | None, float]],
     carts: dict[str, list[Unit]],
-) -> list[tuple[Hypothesis, Proximity | None, float]]:
-    """(units, person, score) for every unit or pair of units a nearby person could put back."""
-    joint: list[tuple[Hypothesis, Proximity | None, float]] = []
-    for person, p_person in ranked:
-        if person is None or person.account is None:
-            continue
-        cart = carts.get(person.account, [])
+) -> list[PutBack]:
+    """Every way nearby people could have put back what ``added_g`` grams restored.
+
+    One person returning one to three units of their cart, or two people of different
+    accounts returning one unit each within the same settle (crowded put-backs).
+    """
+    options: list[PutBack] = []
+    near = [(p, pr) for p, pr in ranked if p is not None and p.account is not None]
+    for person, p_person in near:
+        cart = carts.get(person.account or "", [])
         for hyp in model.putback_hypotheses(plates, added_g, cart):
-            joint.append((hyp, person, p_person * hyp.score))
-    return joint
+            options.append(((Share(person, hyp),), p_person * hyp.score))
+    meas_sd = model.measure_sd(plates)
+    for (a, pa), (b, pb) in itertools.combinations([x for x in near if x[1] > 0.05][:3], 2):
+        if a.account == b.account:
+            continue
+        for u in carts.get(a.account or "", [])[:MAX_CROSS_CART]:
+            for v in carts.get(b.account or "", [])[:MAX_CROSS_CART]:
+                sd = math.sqrt(meas_sd**2 + u.weight_sd_g**2 + v.weight_sd_g**2)
+                score = (
+                    pa * pb * UNITS_PRIOR[1] ** 2 * normal_pdf(added_g, u.weight_g + v.weight_g, sd)
+                )
+                score *= model.home_factor(plates, (u,)) * model.home_factor(plates, (v,))
+                hu = Hypothesis((), (u,), score, u.weight_g)
+                hv = Hypothesis((), (v,), score, v.weight_g)
+                options.append(((Share(a, hu), Share(b, hv)), score))
+    return options
 
 
 def decide_putback(
@@ -184,28 +216,50 @@ def decide_putback(
     carts: dict[str, list[Unit]],
 ) -> Decision:
     ranked = rank_people(people)
-    joint = putback_joint(model, plates, added_g, ranked, carts)
-    joint.append((model.unknown_putback(), None, model.unknown_putback().score))
-    probs = posterior([s for _, _, s in joint])
-    order = sorted(range(len(joint)), key=lambda i: -probs[i])
-    hyp, person, _ = joint[order[0]]
+    options = putback_joint(model, plates, added_g, ranked, carts)
+    unknown = model.unknown_putback()
+    options.append(((Share(None, unknown),), unknown.score))
+    probs = posterior([score for _, score in options])
+    order = sorted(range(len(options)), key=lambda i: -probs[i])
+    shares = options[order[0]][0]
+
+    def key(option: tuple[Share, ...]) -> tuple[tuple[str, tuple[tuple[str, int], ...]], ...]:
+        return tuple(
+            sorted((_who(s.person), tuple(sorted(s.hypothesis.skus().items()))) for s in option)
+        )
+
     # Two people of one party are one receipt: sum what puts the same units in the same cart.
-    same = sum(
-        probs[i]
-        for i, (h, p, _) in enumerate(joint)
-        if _who(p) == _who(person) and h.skus() == hyp.skus()
-    )
+    best_key = key(shares)
+    same = sum(probs[i] for i, (option, _) in enumerate(options) if key(option) == best_key)
     people_post: dict[int, float] = {}
-    for i, (_, p, _) in enumerate(joint):
-        if p is not None:
-            people_post[p.pid] = people_post.get(p.pid, 0.0) + probs[i]
-    by_pid = {p.pid: p for p, _ in ranked if p is not None}
+    by_pid: dict[int, Proximity] = {}
+    for i, (option, _) in enumerate(options):
+        for share in option:
+            if share.person is not None:
+                people_post[share.person.pid] = people_post.get(share.person.pid, 0.0) + probs[i]
+                by_pid[share.person.pid] = share.person
+    units = tuple(u for s in shares for u in s.hypothesis.units)
+    whole = Hypothesis(
+        (),
+        units,
+        options[order[0]][1],
+        sum(u.weight_g for u in units),
+        shares[0].hypothesis.unknown,
+    )
     return Decision(
-        hypothesis=hyp,
-        shares=(Share(person, hyp),),
+        hypothesis=whole,
+        shares=shares,
         confidence=same,
-        product_alternatives=tuple((joint[i][0], probs[i]) for i in order[:5]),
+        product_alternatives=tuple((_merged(options[i][0]), probs[i]) for i in order[:5]),
         person_alternatives=tuple(
             (by_pid[pid], pr) for pid, pr in sorted(people_post.items(), key=lambda x: -x[1])[:5]
         ),
     )
+
+
+def _merged(shares: tuple[Share, ...]) -> Hypothesis:
+    """One hypothesis standing for all the units of a put-back explanation (for reports)."""
+    if len(shares) == 1:
+        return shares[0].hypothesis
+    units = tuple(u for s in shares for u in s.hypothesis.units)
+    return Hypothesis((), units, shares[0].hypothesis.score, sum(u.weight_g for u in units))

@@ -142,6 +142,19 @@ class ProductModel:
 
     # -- hypotheses -------------------------------------------------------------------------
 
+    def measure_sd(self, plates: tuple[int, ...]) -> float:
+        """Error of a settled change summed over ``plates``."""
+        return self._measure_sd(plates)
+
+    def home_factor(self, plates: tuple[int, ...], units: tuple[Unit, ...]) -> float:
+        """Prior odds of units being put back here: lower for each one not at home."""
+        home = {s for p in plates for s in self.store.planogram[p]}
+        factor = 1.0
+        for unit in units:
+            if unit.sku not in home:
+                factor *= MISPLACE_PRIOR
+        return factor
+
     def _measure_sd(self, plates: tuple[int, ...]) -> float:
         noise = sum(float(self.store.noise_sd[p]) ** 2 for p in plates)
         return math.sqrt(self.config.measure_sd_g**2 + noise)
@@ -227,15 +240,12 @@ class ProductModel:
         by_sku: dict[str, list[Unit]] = {}
         for unit in cart:
             by_sku.setdefault(unit.sku, []).append(unit)
-        home = {s for p in plates for s in self.store.planogram[p]}
         for n in (1, 2, 3):
             for combo in itertools.combinations(cart, n):
                 mean = sum(u.weight_g for u in combo)
                 sd = math.sqrt(meas_sd**2 + sum(u.weight_sd_g**2 for u in combo))
                 score = UNITS_PRIOR[n] * normal_pdf(added_g, mean, sd)
-                for unit in combo:
-                    if unit.sku not in home:
-                        score *= MISPLACE_PRIOR
+                score *= self.home_factor(plates, combo)
                 out.append(Hypothesis((), tuple(combo), score, mean))
             if len(cart) > 8:
                 break  # a big cart: pairs and triples of units would swamp the search
