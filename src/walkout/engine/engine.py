@@ -65,6 +65,9 @@ LAST_CHANGE_KEEP = 10_000
 PRUNE_EVERY_S = 5.0
 """How often (store time) silent tracks are forgotten."""
 
+RECHECK_S = 0.1
+"""While settled changes wait, how often (store time) they are looked at again."""
+
 MAX_WAIT_S = 6.0
 """Longest a settled change waits for a neighbour or an identity verdict before it is decided."""
 
@@ -222,10 +225,10 @@ class Engine:
             taken = {id(c) for c in group}
             self.pending = [c for c in self.pending if id(c) not in taken]
             self._decide_component(group, out)
-        # Nothing can become ready before the next message; re-check on every message while
-        # something waits on a neighbour or a verdict, else from the earliest due time.
+        # Look again at the earliest due time, or, while something waits on a neighbour or a
+        # verdict, a little later (store time), not on every message.
         due = [c.t_settled + self.config.decide_delay_s for c in self.pending]
-        self._next_decision_t = min(due) if due else math.inf
+        self._next_decision_t = max(min(due), self.now + RECHECK_S) if due else math.inf
 
     def _decide_component(self, group: list[PlateChange], out: list[Output]) -> None:
         """Cut a group of neighbouring changes into product events and shifts, then decide each."""

@@ -19,7 +19,11 @@ AnyMessage = WeightMsg | EntryMsg | TrackMsg | ExitMsg
 _KIND_RANK = {"entry": 0, "track": 1, "weight": 2, "exit": 3}
 
 
-def message_key(msg: AnyMessage) -> tuple[float, int, str]:
+Key = tuple[float, int, str]
+"""(time, kind rank, source): what makes a message the same message."""
+
+
+def message_key(msg: AnyMessage) -> Key:
     """Identity of a message: two deliveries with the same key are the same message."""
     if type(msg) is WeightMsg:
         return (msg.t, 2, msg.shelf)
@@ -41,7 +45,7 @@ BUCKET_S = 0.1
 """Width of the time buckets the buffer sorts in; messages wait at most this much longer."""
 
 
-@dataclass
+@dataclass(slots=True)
 class ReorderBuffer:
     """A bounded jitter buffer: push in delivery order, pop in time order.
 
@@ -52,12 +56,11 @@ class ReorderBuffer:
 
     window_s: float
     stats: OrderingStats = field(default_factory=OrderingStats)
-    _buckets: dict[int, list[tuple[tuple[float, int, str], AnyMessage]]] = field(
-        default_factory=dict
-    )
-    _keys: dict[int, set[tuple[float, int, str]]] = field(default_factory=dict)
+    # bucket number -> (keys seen, (key, message) pairs)
+    _buckets: dict[int, tuple[set[Key], list[tuple[Key, AnyMessage]]]] = field(default_factory=dict)
     _order: list[int] = field(default_factory=list)  # heap of bucket numbers held
     _newest_t: float = float("-inf")
+    _next_release_t: float = float("inf")  # end of the oldest bucket held
     _released_upto: int = -(1 << 62)  # buckets below this number are gone
     _released_t: float = float("-inf")
     _held: int = 0
@@ -73,30 +76,30 @@ class ReorderBuffer:
 
     def push(self, msg: AnyMessage) -> bool:
         """Queue a message; False if it is a duplicate or arrived too late to be ordered."""
-        key = message_key(msg)
-        number = int(msg.t // BUCKET_S)
+        t = msg.t
+        key = (t, 2, msg.shelf) if type(msg) is WeightMsg else message_key(msg)
+        number = int(t // BUCKET_S)
         if number < self._released_upto:
             self.stats.too_late += 1
             return False
-        keys = self._keys.get(number)
-        if keys is None:
-            keys = self._keys[number] = set()
-            self._buckets[number] = []
+        bucket = self._buckets.get(number)
+        if bucket is None:
+            bucket = self._buckets[number] = (set(), [])
             heapq.heappush(self._order, number)
-        elif key in keys:
+            self._next_release_t = (self._order[0] + 1) * BUCKET_S
+        elif key in bucket[0]:
             self.stats.duplicates += 1
             return False
-        keys.add(key)
-        self._buckets[number].append((key, msg))
+        bucket[0].add(key)
+        bucket[1].append((key, msg))
         self._held += 1
-        if msg.t > self._newest_t:
-            self._newest_t = msg.t
+        if t > self._newest_t:
+            self._newest_t = t
         return True
 
     def has_ready(self) -> bool:
         """Is any held bucket old enough to be released?"""
-        order = self._order
-        return bool(order) and (order[0] + 1) * BUCKET_S <= self._newest_t - self.window_s
+        return self._next_release_t <= self._newest_t - self.window_s
 
     def pop_ready(self, until: float | None = None) -> Iterator[AnyMessage]:
         """Release, in time order, every bucket wholly at or before ``until`` (the watermark)."""
@@ -104,12 +107,12 @@ class ReorderBuffer:
         order = self._order
         while order and (order[0] + 1) * BUCKET_S <= limit:
             number = heapq.heappop(order)
-            bucket = self._buckets.pop(number)
-            del self._keys[number]
+            _, items = self._buckets.pop(number)
             self._released_upto = number + 1
-            bucket.sort(key=_first)
-            self._held -= len(bucket)
-            for key, msg in bucket:
+            self._next_release_t = (order[0] + 1) * BUCKET_S if order else math.inf
+            items.sort(key=_first)
+            self._held -= len(items)
+            for key, msg in items:
                 self._released_t = key[0]
                 yield msg
 
@@ -121,5 +124,5 @@ class ReorderBuffer:
         return self._held
 
 
-def _first(item: tuple[tuple[float, int, str], AnyMessage]) -> tuple[float, int, str]:
+def _first(item: tuple[Key, AnyMessage]) -> Key:
     return item[0]

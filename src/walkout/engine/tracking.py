@@ -470,24 +470,35 @@ class PeopleTracker:
                 continue
             pos = np.array([history.pos[i] for i in sel])
             body = np.min(np.linalg.norm(pos[:, None, :] - stand[None, :, :], axis=2), axis=1)
+            # every hand point of the window at once: (sample, point) pairs, then per sample
+            owner: list[int] = []
+            points: list[tuple[float, float, float]] = []
             for k, i in enumerate(sel):
-                t = float(ts[i])
-                pid = history.person_at(t)
-                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0, 0.0])
-                rec[1] = min(rec[1], float(body[k]))
-                hands = history.hands[i]
-                if not hands or not hand_lo <= t <= hand_hi:
-                    continue
-                pts = np.array(hands, dtype=float)
+                if hand_lo <= ts[i] <= hand_hi:
+                    for point in history.hands[i]:
+                        owner.append(k)
+                        points.append(point)
+            hand_d = np.full(len(sel), np.inf)
+            hand_n = np.zeros(len(sel), dtype=np.int64)
+            if points:
+                pts = np.array(points, dtype=float)
                 d = np.min([self.store.distance_to_plate(p, pts) for p in plates], axis=0)
                 # a hand over another plate of the shelf is reaching there, not here
                 if others:
                     d_other = np.min([self.store.distance_to_plate(p, pts) for p in others], axis=0)
                     d = np.where(d_other < d, np.maximum(d, away_m + 1e-3), d)
-                rec[0] = min(rec[0], float(d.min()))
-                rec[2] = 1.0
-                if len(hands) == 2 and float(d.min()) > away_m:
-                    rec[3] += 1.0
+                idx = np.array(owner)
+                np.minimum.at(hand_d, idx, d)
+                np.add.at(hand_n, idx, 1)
+            for k, i in enumerate(sel):
+                pid = history.person_at(float(ts[i]))
+                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0, 0.0])
+                rec[1] = min(rec[1], float(body[k]))
+                if hand_n[k]:
+                    rec[0] = min(rec[0], float(hand_d[k]))
+                    rec[2] = 1.0
+                    if hand_n[k] == 2 and hand_d[k] > away_m:
+                        rec[3] += 1.0
         out: list[Proximity] = []
         for pid, (hand_m, body_m, seen, frames_away) in sorted(per_person.items()):
             person = self.people[pid]
