@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from walkout.recording.files import RecordingError, read_truth
+from walkout.engine.receipt import Receipt
+from walkout.recording.files import RecordingError, read_store, read_truth
 
 app = typer.Typer(
     name="walkout",
@@ -204,19 +205,21 @@ def demo(
             f"({minutes * 60 / max(replay_s, 1e-9):.0f}x real time)"
         )
         truth = read_truth(folder)
-        console.print(
-            _receipts_table(result.receipts, {t.account: t.items for t in truth.receipts})
-        )
+        names = {p.sku: p.name or p.sku for p in read_store(folder).products}
+        truth_items = {t.account: t.items for t in truth.receipts}
+        console.print(_receipts_table(result.receipts, truth_items, names))
         score = score_receipts(truth, [r.to_out() for r in result.receipts])
         console.print(score_table([(f"{preset} seed {seed}", score)]))
 
 
-def _receipts_table(receipts: list, truth: dict[str, dict[str, int]]) -> Table:  # type: ignore[type-arg]
+def _receipts_table(
+    receipts: list[Receipt], truth: dict[str, dict[str, int]], names: dict[str, str]
+) -> Table:
     table = Table(title="receipts")
     for col in ("account", "items", "total", "confidence", "review", "ID check", "vs truth"):
         table.add_column(col)
     for r in receipts:
-        items = ", ".join(f"{n} x {sku}" for sku, n in r.items.items()) or "-"
+        items = "\n".join(f"{n} x {names.get(sku, sku)}" for sku, n in r.items.items()) or "-"
         right = truth.get(r.account) == r.items
         table.add_row(
             r.account,
