@@ -69,6 +69,13 @@ def main() -> None:
     table = score_table(ours_rows + naive_rows, name_header="preset", total=False)
     table.title = f"walkout vs naive baseline, seeds {args.seeds}"
     console.print(table)
+    for preset in presets:
+        details = [d for r in results if r[0] == preset for d in r[2].details]
+        silent = sum(1 for d in details if not d.exact and not d.needs_review)
+        console.print(
+            f"{preset}: {silent} of {len(details)} receipts wrong and not sent to review "
+            f"({100 * silent / max(len(details), 1):.1f} %)"
+        )
     if args.show_wrong:
         for r in results:
             for line in r[4]:
