@@ -355,6 +355,14 @@ class Engine:
             self.stats.unexplained += 1
             message = f"{total:+.0f} g on {', '.join(event.plates)} fits no product"
             self._alert(out, event, "unexplained", message)
+            # Whoever was at the plate may hold a unit the engine gave to someone else (or
+            # put back one it never saw taken): their receipts are not to be trusted blindly.
+            for person, share in decision.person_alternatives:
+                cart = self.carts.get(person.account or "")
+                if cart is not None and share > 1.0 - self.config.review_below:
+                    cart.review_reasons.append(
+                        f"event {event.event_id} at t={event.t_end:.1f}: {message}"
+                    )
             return
         whole = decision.hypothesis
         if is_pick:
@@ -403,7 +411,7 @@ class Engine:
                     decision.confidence,
                 )
                 cart.remove(hyp.units, change)
-                self.products.put(plates, hyp.units)
+                self.products.put(plates, hyp.units, sure=decision.confidence)
                 self.stats.putbacks += 1
             out.append(change)
             self._last_change[person.account] = event.t_end

@@ -160,7 +160,8 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
     return Decision(
         hypothesis=hyp,
         shares=shares,
-        confidence=totals[best_key] / grand,
+        # a misplaced unit whose identity was itself in doubt passes the doubt on
+        confidence=totals[best_key] / grand * math.prod(u.sku_confidence for u in hyp.units),
         product_alternatives=tuple(products[:5]),
         person_alternatives=tuple((p, pr) for p, pr in person_alts if p is not None)[:5],
     )

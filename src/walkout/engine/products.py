@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from walkout.engine.config import EngineConfig
 from walkout.engine.store import StoreIndex
@@ -46,6 +46,7 @@ class Unit:
     sku: str
     weight_g: float
     weight_sd_g: float
+    sku_confidence: float = 1.0  # below 1 when a put-back could have been another unit
 
 
 @dataclass(slots=True)
@@ -267,14 +268,20 @@ class ProductModel:
             for p in plates:
                 self.stock[p].loose.pop(unit.uid, None)
 
-    def put(self, plates: tuple[int, ...], units: tuple[Unit, ...]) -> None:
+    def put(self, plates: tuple[int, ...], units: tuple[Unit, ...], sure: float = 1.0) -> None:
+        """Units back on a plate: planogram stock at home, else loose units of known weight.
+
+        ``sure`` is how sure the put-back was of which units these are; a loose unit carries
+        that doubt to whoever takes it next.
+        """
         for unit in units:
             home = [p for p in plates if unit.sku in self.stock[p].counts]
             if home:
                 for p in home:
                     self.stock[p].counts[unit.sku] += 1.0 / len(home)
             else:
-                self.stock[plates[0]].loose[unit.uid] = unit
+                loose = replace(unit, sku_confidence=unit.sku_confidence * sure)
+                self.stock[plates[0]].loose[unit.uid] = loose
 
 
 def _ranked(hyps: list[Hypothesis]) -> list[Hypothesis]:
