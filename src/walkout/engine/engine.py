@@ -357,9 +357,9 @@ class Engine:
             self._alert(out, event, "unexplained", message)
             # Whoever was at the plate may hold a unit the engine gave to someone else (or
             # put back one it never saw taken): their receipts are not to be trusted blindly.
-            for person, share in decision.person_alternatives:
-                cart = self.carts.get(person.account or "")
-                if cart is not None and share > 1.0 - self.config.review_below:
+            for near, chance in decision.person_alternatives:
+                cart = self.carts.get(near.account or "")
+                if cart is not None and chance > 1.0 - self.config.review_below:
                     cart.review_reasons.append(
                         f"event {event.event_id} at t={event.t_end:.1f}: {message}"
                     )
