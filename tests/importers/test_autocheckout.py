@@ -43,9 +43,8 @@ def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ImportSummary,
 
 
 @needs_real
-def test_real_import_is_fast_and_complete(real: tuple[Path, ImportSummary, float]) -> None:
-    out, summary, seconds = real
-    assert seconds < 8.0, f"import took {seconds:.1f} s"
+def test_real_import_is_complete(real: tuple[Path, ImportSummary, float]) -> None:
+    out, summary, _seconds = real  # speed is a bench figure, not a test
     # 348 channels: 294 with geometry and readings; 54 unconnected channels without geometry.
     assert summary.plates == 294
     assert summary.plates + len(summary.skipped) == 348
