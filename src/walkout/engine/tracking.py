@@ -30,6 +30,13 @@ FloatArray = NDArray[np.float64]
 MIN_FIT_SAMPLES = 5
 """Samples a track needs on each side of a meeting before its motion is trusted to judge."""
 
+SWAP_MARGIN = 12.0
+"""How much better (squared standard errors) a swap must explain the motion than keeping
+ids: swaps are rare, and wrongly swapping two shoppers costs two receipts."""
+
+DOUBT_MARGIN = 4.0
+"""Keeping ids that close to a swap (or a swap short of the margin) is noted as a doubt."""
+
 MAX_KNOT = 6
 """Most track ids judged together (6! orders); a bigger crowd keeps its ids as they are."""
 
@@ -396,7 +403,8 @@ class PeopleTracker:
                 return
             before.append(fit_before)
             after.append(fit_after)
-        sd_pos, sd_vel = 0.12 + 0.3 * (t_last - t_first), 0.45
+        # walkers who meet often stop or turn round, so velocity counts for less than a jump
+        sd_pos, sd_vel = 0.12 + 0.3 * (t_last - t_first), 0.5
 
         def join(i: int, j: int) -> float:
             dp = before[i][0] - after[j][0]
@@ -410,7 +418,7 @@ class PeopleTracker:
         }
         identity = tuple(range(n))
         best = min(costs, key=lambda p: (costs[p], p))
-        if best != identity and costs[best] + 4.0 < costs[identity]:
+        if best != identity and costs[best] + SWAP_MARGIN < costs[identity]:
             owners = [self.tracks[tid].person for tid in ids]
             # before-line i belongs to person owners[i]; it continues as id ids[best[i]]
             for i, j in enumerate(best):
@@ -424,7 +432,7 @@ class PeopleTracker:
             log.info("track ids %s changed people at t=%.2f", ", ".join(ids), t_first)
         else:
             runner_up = min((c for p, c in costs.items() if p != best), default=math.inf)
-            if runner_up - costs[best] < 4.0:
+            if best != identity or runner_up - costs[best] < DOUBT_MARGIN:
                 note = f"tracks {', '.join(ids)} met at t={t_first:.1f}; who is who is unsure"
                 self._doubt(t_first, [self.people[self.tracks[tid].person] for tid in ids], note)
 
