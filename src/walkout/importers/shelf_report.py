@@ -380,11 +380,17 @@ def measure_recording(folder: Path, name: str | None = None) -> ShelfReport:
         null_rate=nulls / values if values else 0.0,
         jitter_p99_ms=1000.0 * max(jitters, default=0.0),
         shocks=tuple(
-            Shock(a, b, n, float(np.nanmedian(_ptps(traces, a, b))))
-            for a, b, n in shocks(shelf_spans)
+            Shock(a, b, n, _median(_ptps(traces, a, b))) for a, b, n in shocks(shelf_spans)
         ),
         picks=picks,
     )
+
+
+def _median(values: FloatArray) -> float:
+    """Median of the finite values; NaN (and no warning) when there are none, as for a shock
+    shorter than one sample period."""
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
 
 
 def _ptps(traces: dict[str, ShelfTraces], t_from: float, t_to: float) -> FloatArray:

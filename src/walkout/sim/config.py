@@ -71,7 +71,24 @@ class SimConfig(BaseModel):
         (0.3, 0.7), description="Share of a straddling unit's weight on the first plate."
     )
     noise_sd_g: Range = Field((1.0, 2.0), description="Per-plate load-cell noise sd, grams.")
+    loose_shelf_frac: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of the shelves that sit loose in their gondola (at least one when "
+        "above zero): their plates are noisier and they shake harder (``loose_shake``).",
+    )
+    loose_noise_sd_g: Range = Field(
+        (2.0, 6.0), description="Noise sd of a loose shelf's plates, grams (store.json says so)."
+    )
     sensor_rate_hz: float = Field(30.0, gt=0, description="Load-cell samples per second.")
+    time_jitter_ms: float = Field(
+        0.0,
+        ge=0,
+        le=10.0,
+        description="A weight line's timestamp is off by up to this much, either way (the "
+        "reading itself is of the nominal sample time).",
+    )
 
     # --- shoppers ----------------------------------------------------------------------------
     accounts_per_minute: float = Field(1.3, gt=0, description="Arrival rate of accounts.")
@@ -128,8 +145,48 @@ class SimConfig(BaseModel):
         description="Vibration on every plate of the shelves stacked above and below a touched "
         "one (the gondola shakes; nothing is taken there).",
     )
-    ring_hz: Range = Field((2.0, 6.0), description="Ringing frequency.")
+    shelf_ring_g: Range = Field(
+        (0.0, 0.0),
+        description="Ringing on the other (not neighbouring) plates of a touched shelf.",
+    )
+    ring_hz: Range = Field(
+        (2.0, 6.0),
+        description="Ringing frequency; above half the sensor rate it aliases, as on real cells.",
+    )
     ring_s: Range = Field((1.0, 2.0), description="How long ringing lasts.")
+    section_ring_s: Range = Field(
+        (1.0, 2.0),
+        description="How long the stacked shelves of a touched one vibrate (the gondola sways "
+        "longer than one shelf rings).",
+    )
+    loose_shake: float = Field(
+        1.0,
+        ge=1,
+        description="How many times harder a loose shelf moves than a firm one, in store-wide "
+        "shocks and when a stacked shelf is touched.",
+    )
+    shocks_per_min: float = Field(
+        0.0,
+        ge=0,
+        description="Store-wide shocks (the floor or the fixtures shaking: every plate vibrates "
+        "at once, nothing is taken) per minute while anyone is inside.",
+    )
+    shock_s: Range = Field((0.3, 3.5), description="How long a store-wide shock lasts.")
+    shock_g: Range = Field(
+        (2.5, 10.0), description="Peak vibration of a firm plate in a store-wide shock, grams."
+    )
+    shock_hz: Range = Field((9.0, 25.0), description="Vibration frequency of a shock.")
+    p_shift: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="A reach leaves untouched plates of its shelf resting a little heavier or "
+        "lighter for good (the plate settles on its mount); not an action, not in the truth.",
+    )
+    shift_g: Range = Field((5.0, 20.0), description="Size of one lasting shift, grams.")
+    max_shift_g: float = Field(
+        20.0, ge=0, description="Most a plate's lasting shifts add up to, either sign, grams."
+    )
     drift_g_per_min: float = Field(
         0.0, ge=0, description="Slow load-cell drift (mean-reverting walk), sd after a minute."
     )
@@ -166,6 +223,8 @@ class SimConfig(BaseModel):
                 raise ValueError(f"{name}: low {value[0]} is above high {value[1]}")
             if isinstance(value, tuple) and any(v < 0 for v in value):
                 raise ValueError(f"{name}: negative bound in {value}")
+        if self.p_shift > 0 and self.shift_g[1] > self.max_shift_g:
+            raise ValueError(f"shift_g: high {self.shift_g[1]} is above max_shift_g")
         if self.plates_per_shelf[0] < 2 and self.straddlers[1] > 0:
             raise ValueError("straddling products need shelves of at least 2 plates")
         return self

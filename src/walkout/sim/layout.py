@@ -73,6 +73,8 @@ def generate_store(cfg: SimConfig, rng: np.random.Generator) -> tuple[StoreLayou
     products, plate_skus = _stock_products(cfg, rng, slots, len(plates))
     plates = [p.model_copy(update={"skus": plate_skus[i]}) for i, p in enumerate(plates)]
     gates = _gates(cfg, width)
+    if cfg.loose_shelf_frac > 0:  # drawn last, so the rest of the store is as without loose shelves
+        plates = _loosen(cfg, rng, plates)
     store = StoreLayout(
         store_id=cfg.store_id,
         products=products,
@@ -84,6 +86,30 @@ def generate_store(cfg: SimConfig, rng: np.random.Generator) -> tuple[StoreLayou
     if problems:  # the generator resamples, so this is a bug, not bad luck
         raise RuntimeError("generated an unresolvable planogram: " + "; ".join(problems))
     return store, floor
+
+
+def _loosen(cfg: SimConfig, rng: np.random.Generator, plates: list[Plate]) -> list[Plate]:
+    """Give ``loose_shelf_frac`` of the shelves (at least one) the noise of a loose shelf, as
+    measured at installation and written to store.json."""
+    shelf_ids = list(dict.fromkeys(p.shelf for p in plates))
+    k = max(1, round(cfg.loose_shelf_frac * len(shelf_ids)))
+    loose = {shelf_ids[int(i)] for i in rng.permutation(len(shelf_ids))[:k]}
+    return [
+        p.model_copy(update={"noise_sd_g": round(float(rng.uniform(*cfg.loose_noise_sd_g)), 2)})
+        if p.shelf in loose
+        else p
+        for p in plates
+    ]
+
+
+def loose_shelves(store: StoreLayout, cfg: SimConfig) -> set[str]:
+    """Shelves whose plates are noisier than a firm shelf's (median above ``noise_sd_g``): they
+    sit loose and shake harder. Works on any layout, generated or given."""
+    return {
+        shelf
+        for shelf, plates in store.shelves().items()
+        if float(np.median([p.noise_sd_g for p in plates])) > cfg.noise_sd_g[1]
+    }
 
 
 def _plan_sections(cfg: SimConfig, rng: np.random.Generator) -> list[list[_ShelfPlan]]:

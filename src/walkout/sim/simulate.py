@@ -3,7 +3,8 @@
 Behaviour runs first (it is cheap and decides everything); the sensors are then rendered in
 chunks of ``CHUNK_S`` seconds and streamed to disk, so memory stays bounded however long or
 large the recording. Each part draws from its own random stream, so the same seed gives the
-same bytes.
+same bytes (the fixture's own shaking, store-wide shocks and lasting shifts, draws from a
+seventh stream, so a preset without them renders exactly as before they existed).
 """
 
 from __future__ import annotations
@@ -30,7 +31,13 @@ from walkout.sim.config import SimConfig
 from walkout.sim.delivery import Delivery
 from walkout.sim.floor import Floor, OpenFloor
 from walkout.sim.layout import generate_store
-from walkout.sim.physics import ShelfSignal, WeightChunk, shelf_effects
+from walkout.sim.physics import (
+    ShelfSignal,
+    WeightChunk,
+    lasting_shifts,
+    shelf_effects,
+    shock_effects,
+)
 from walkout.sim.presets import PRESETS
 from walkout.sim.truth import build_truth
 
@@ -105,8 +112,8 @@ def simulate_config(
     progress: Callable[[float], None] | None = None,
 ) -> SimSummary:
     """Like ``simulate`` with an explicit configuration (for tests and experiments)."""
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
-    rng_layout, rng_people, rng_effects, rng_cells, rng_cams, rng_net = streams
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    rng_layout, rng_people, rng_effects, rng_cells, rng_cams, rng_net, rng_fixture = streams
     store, floor = _store(cfg, rng_layout, layout)
     duration = 60.0 * (cfg.default_minutes if minutes is None else minutes)
     if duration <= 0:
@@ -114,6 +121,9 @@ def simulate_config(
     behaviour = Behaviour(store, floor, cfg, rng_people, duration)
     script = behaviour.run()
     effects = shelf_effects(store, script, cfg, rng_effects)
+    for shelf, shakes in shock_effects(store, script, cfg, rng_fixture).items():
+        effects[shelf] += shakes
+    shifts = lasting_shifts(store, script, cfg, rng_fixture)
     index = {p.id: i for i, p in enumerate(store.plates)}
     signals = [
         ShelfSignal(
@@ -125,6 +135,7 @@ def simulate_config(
             effects[shelf],
             cfg,
             rng_cells,
+            shifts[shelf],
         )
         for shelf, plates in store.shelves().items()
     ]
