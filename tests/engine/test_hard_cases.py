@@ -883,18 +883,21 @@ def test_simulated_easy_recording_is_exact(tmp_path: Path) -> None:
 
 
 def test_simulated_hard_recording_end_to_end(hard_run: Simulated) -> None:
-    """Most receipts exact, and a receipt that is wrong must at least be sent to review.
+    """A receipt that is wrong must at least be sent to review; most units land right.
 
-    Measured when written: 7 of 7 exact, none reviewed, on this recording; over ``hard`` seeds
-    0-19 at 4 minutes, 68 of 83 receipts exact. The threshold leaves room for two receipts.
+    ``hard`` became as harsh as the real AutoCheckout shelves (whole-shelf ringing, store-wide
+    shocks, loose shelves, lasting shifts): measured then, on this recording, 3 of 7 receipts
+    exact, unit precision 0.68 and recall 0.75, every wrong receipt sent to review (it was 7 of
+    7 exact before). The thresholds leave a little room below those figures; the review
+    guarantee has none.
     """
     assert hard_run.rejected == 0
     assert not (hard_run.folder / "truth.json").exists()
     score = score_receipts(hard_run.truth, hard_run.receipts)
     assert score.accounts >= 6
-    assert score.exact_rate >= 0.7, [d for d in score.details if not d.exact]
-    assert score.precision >= 0.85
-    assert score.recall >= 0.85
+    assert score.exact_rate >= 0.4, [d for d in score.details if not d.exact]
+    assert score.precision >= 0.6
+    assert score.recall >= 0.65
     wrong_and_trusted = [d for d in score.details if not d.exact and not d.needs_review]
     assert not wrong_and_trusted
 
