@@ -117,6 +117,7 @@ class Engine:
         self._last_change: OrderedDict[str, float] = OrderedDict()
         self._next_decision_t = math.inf
         self._next_prune_t = -math.inf
+        self._next_finalize_t = math.inf
         self._next_id = 1
 
     # -- public -----------------------------------------------------------------------------
@@ -172,12 +173,15 @@ class Engine:
             left = self.people.on_exit(msg.t, msg.gate)
             if left is not None and left.account is not None and left.account_done:
                 self.finalize_at[left.account] = msg.t + self.config.exit_settle_s
+                self._next_finalize_t = min(
+                    self._next_finalize_t, msg.t + self.config.exit_settle_s
+                )
         if self.now >= self._next_prune_t:
             self.people.prune(self.now)
             self._next_prune_t = self.now + PRUNE_EVERY_S
         if self.pending and self.now >= self._next_decision_t:
             self._decide(out)
-        if self.finalize_at:
+        if self.now >= self._next_finalize_t:
             self._finalize_due(out)
 
     def _on_change(self, shelf_id: str, change: PlateChange) -> None:
@@ -485,6 +489,8 @@ class Engine:
             if any(c.t_start <= due for c in self.pending):
                 continue
             out.append(self._finalize(account))
+        waiting = [max(due, self.now + RECHECK_S) for due in self.finalize_at.values()]
+        self._next_finalize_t = min(waiting, default=math.inf)
 
     def _finalize(self, account: str) -> FinalReceipt:
         self.finalize_at.pop(account, None)

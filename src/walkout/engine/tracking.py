@@ -147,21 +147,38 @@ class Exit:
     account_done: bool
 
 
+GRID_M = 1.0
+"""Cell size of the grid of people's last positions (larger than any meeting distance)."""
+
+
+def _cell(pos: tuple[float, float]) -> tuple[int, int]:
+    return (math.floor(pos[0] / GRID_M), math.floor(pos[1] / GRID_M))
+
+
+def _dist(a: tuple[float, float], b: tuple[float, float]) -> float:
+    return math.hypot(a[0] - b[0], a[1] - b[1])
+
+
 def _clusters(encounters: list[_Encounter], window: float) -> list[list[_Encounter]]:
     """Group meetings that share a track id and begin within ``window`` of each other."""
-    groups: list[list[_Encounter]] = []
+    groups: list[tuple[set[str], list[_Encounter]]] = []
     for enc in sorted(encounters, key=lambda e: (e.t_in, e.a, e.b)):
         home = None
-        for group in groups:
-            ids = {x.a for x in group} | {x.b for x in group}
-            if (enc.a in ids or enc.b in ids) and enc.t_in - max(x.t_in for x in group) <= window:
-                home = group
+        for ids, group in groups:
+            # a knot spans at most two windows, so a crowd cannot keep one open for ever
+            if (
+                (enc.a in ids or enc.b in ids)
+                and enc.t_in - group[-1].t_in <= window
+                and enc.t_in - group[0].t_in <= 2 * window
+            ):
+                home = (ids, group)
                 break
         if home is None:
-            groups.append([enc])
+            groups.append(({enc.a, enc.b}, [enc]))
         else:
-            home.append(enc)
-    return groups
+            home[0].update((enc.a, enc.b))
+            home[1].append(enc)
+    return [group for _, group in groups]
 
 
 def _line_fit(
@@ -194,6 +211,8 @@ class PeopleTracker:
         self.inside_by_account: dict[str, set[int]] = {}
         self.unmatched_exits = 0
         self.doubts: deque[Doubt] = deque(maxlen=1000)
+        self._earliest_waiting = math.inf  # first meeting not yet judged
+        self._grid: dict[tuple[int, int], set[int]] = {}  # cell -> people last seen there
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -230,7 +249,7 @@ class PeopleTracker:
         person = self.people[history.person]
         if person.track == track_id:
             person.last_t = t
-            person.last_pos = pos
+            self._place(person, pos)
         self._watch_encounters(t, track_id, pos)
 
     def on_exit(self, t: float, gate: str) -> Exit | None:
@@ -319,6 +338,7 @@ class PeopleTracker:
         self, t: float, track_id: str, pos: tuple[float, float], account: str | None
     ) -> Person:
         person = Person(self._next_pid, None, t, track_id, last_t=t, last_pos=pos)
+        self._grid.setdefault(_cell(pos), set()).add(person.pid)
         self._next_pid += 1
         self.people[person.pid] = person
         if account is not None:
@@ -341,11 +361,43 @@ class PeopleTracker:
 
     # -- swaps ------------------------------------------------------------------------------
 
+    def _place(self, person: Person, pos: tuple[float, float]) -> None:
+        """Move a person to a new last position, keeping the grid of who is where."""
+        old, new = _cell(person.last_pos), _cell(pos)
+        if old != new:
+            self._grid.get(old, set()).discard(person.pid)
+            self._grid.setdefault(new, set()).add(person.pid)
+        person.last_pos = pos
+
+    def _near(self, pos: tuple[float, float]) -> list[Person]:
+        """People whose last position is within a grid cell of ``pos`` (cells of GRID_M)."""
+        cx, cy = _cell(pos)
+        out = [
+            self.people[pid]
+            for dx in (-1, 0, 1)
+            for dy in (-1, 0, 1)
+            for pid in self._grid.get((cx + dx, cy + dy), ())
+            if pid in self.people
+        ]
+        return sorted(out, key=lambda p: p.pid)
+
     def _watch_encounters(self, t: float, track_id: str, pos: tuple[float, float]) -> None:
-        """Open an encounter when two people of different accounts meet; judge it later."""
+        """Open an encounter when two people of different accounts meet; judge it later.
+
+        Only people in the grid cells around are looked at (a meeting is closer than a cell);
+        judged meetings of this track are let go once the two are apart again.
+        """
         cfg = self.config
         me = self.people[self.tracks[track_id].person]
-        for other in self.people.values():
+        for key in [k for k in self._encounters if track_id in k]:
+            enc = self._encounters[key]
+            other_id = key[0] if key[1] == track_id else key[1]
+            other_hist = self.tracks.get(other_id)
+            if enc.judged and (
+                other_hist is None or _dist(pos, other_hist.pos[-1]) > cfg.swap_clear_m
+            ):
+                del self._encounters[key]
+        for other in self._near(pos):
             if other.pid == me.pid or not other.inside or t - other.last_t > 0.5:
                 continue
             if other.account is not None and other.account == me.account:
@@ -356,6 +408,7 @@ class PeopleTracker:
             if enc is None:
                 if d < cfg.swap_zone_m and me.inside:
                     self._encounters[key] = _Encounter(key[0], key[1], t)
+                    self._earliest_waiting = min(self._earliest_waiting, t)
             elif enc.judged and d > cfg.swap_clear_m:
                 del self._encounters[key]
         self._judge_due(t)
@@ -367,15 +420,17 @@ class PeopleTracker:
         together, as one permutation of ids, so that one swap does not spoil the other's view.
         """
         cfg = self.config
+        if now < self._earliest_waiting + cfg.swap_window_s:
+            return  # nothing can be due yet (a cluster is due a window after its last meeting)
         waiting = [e for e in self._encounters.values() if not e.judged]
-        if not waiting:
-            return
         for cluster in _clusters(waiting, cfg.swap_window_s):
             if now < max(e.t_in for e in cluster) + cfg.swap_window_s:
                 continue
             for enc in cluster:
                 enc.judged = True
             self._judge(cluster)
+        still = [e.t_in for e in self._encounters.values() if not e.judged]
+        self._earliest_waiting = min(still) if still else math.inf
 
     def _judge(self, cluster: list[_Encounter]) -> None:
         """Did the ids of a cluster change people? Compare motion before and after the meeting.
@@ -428,7 +483,7 @@ class PeopleTracker:
                 person = self.people[owners[i]]
                 person.track = ids[j]
                 person.last_t = self.tracks[ids[j]].t[-1]
-                person.last_pos = self.tracks[ids[j]].pos[-1]
+                self._place(person, self.tracks[ids[j]].pos[-1])
             log.info("track ids %s changed people at t=%.2f", ", ".join(ids), t_first)
         else:
             runner_up = min((c for p, c in costs.items() if p != best), default=math.inf)
@@ -469,8 +524,14 @@ class PeopleTracker:
         }
         others = sorted(shelf_plates - set(plates))
         per_person: dict[int, list[float]] = {}
+        centre = stand.mean(axis=0)
         for history in self.tracks.values():
             if not history.t or history.t[-1] < lo or history.t[0] > hi:
+                continue
+            # who is far now was far during the window too (people walk at a bounded speed)
+            last = history.pos[-1]
+            reach = 3.0 + cfg.max_speed_mps * max(0.0, history.t[-1] - lo)
+            if math.hypot(last[0] - centre[0], last[1] - centre[1]) > reach:
                 continue
             ts = np.fromiter(history.t, dtype=float)
             sel = np.flatnonzero((ts >= lo) & (ts <= hi))
@@ -542,4 +603,5 @@ class PeopleTracker:
             del self.tracks[tid]
             person = self.people.get(pid)
             if person is not None and not person.inside and person.track == tid:
+                self._grid.get(_cell(person.last_pos), set()).discard(pid)
                 del self.people[pid]
