@@ -390,10 +390,10 @@ class PeopleTracker:
         cfg = self.config
         me = self.people[self.tracks[track_id].person]
         for key in [k for k in self._encounters if track_id in k]:
-            enc = self._encounters[key]
+            judged = self._encounters[key].judged
             other_id = key[0] if key[1] == track_id else key[1]
             other_hist = self.tracks.get(other_id)
-            if enc.judged and (
+            if judged and (
                 other_hist is None or _dist(pos, other_hist.pos[-1]) > cfg.swap_clear_m
             ):
                 del self._encounters[key]
