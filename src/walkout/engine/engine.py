@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -64,6 +64,12 @@ LAST_CHANGE_KEEP = 10_000
 
 PRUNE_EVERY_S = 5.0
 """How often (store time) silent tracks are forgotten."""
+
+OTHER_HAND_MIN = 0.5
+OTHER_HAND_WEIGHT = 0.5
+"""Another account's hand this likely in the plate during the run caps an event's
+confidence at 1 - weight x likelihood (0.5 for a hand plainly there): a merged run may be
+partly theirs."""
 
 RECHECK_S = 0.1
 """While settled changes wait, how often (store time) they are looked at again."""
@@ -328,6 +334,7 @@ class Engine:
         ]
         if total < 0:
             decision = decide_pick(self.products.pick_hypotheses(plates, -total, deltas), people)
+            decision = self._doubt_other_hands(decision, plates, event)
         else:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
             decision = decide_putback(self.products, plates, total, people, carts)
@@ -424,6 +431,31 @@ class Engine:
                 self._last_change.popitem(last=False)
             if decision.confidence < self.config.review_below:
                 self._flag_review(change, decision)
+
+    def _doubt_other_hands(
+        self, decision: Decision, plates: tuple[int, ...], event: WeightEvent
+    ) -> Decision:
+        """Lower the confidence when someone else's hand was in the plate during the run.
+
+        A run of activity can hold several steps (two shoppers a second apart, a take and a
+        put-back); the net change is then shared out by the hands at one moment only, and
+        another account whose hand was in the plate earlier or later may own part of it.
+        """
+        chosen = {s.person.account for s in decision.shares if s.person is not None}
+        others = [
+            p.likelihood
+            for p in self.people.proximity(
+                list(plates), event.t_start, event.t_end, event.t_step, whole_run=True
+            )
+            if p.account is not None
+            and p.account not in chosen
+            and p.hands_seen
+            and self._was_inside(p, event.t_start)
+        ]
+        if not others or max(others) < OTHER_HAND_MIN:
+            return decision
+        cap = 1.0 - OTHER_HAND_WEIGHT * max(others)
+        return replace(decision, confidence=min(decision.confidence, cap))
 
     def _expected_g(self, hyp: Hypothesis) -> float:
         planogram = sum(k * self.products.mean_weight(sku)[0] for sku, k in hyp.planogram)

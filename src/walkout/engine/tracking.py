@@ -393,9 +393,7 @@ class PeopleTracker:
             judged = self._encounters[key].judged
             other_id = key[0] if key[1] == track_id else key[1]
             other_hist = self.tracks.get(other_id)
-            if judged and (
-                other_hist is None or _dist(pos, other_hist.pos[-1]) > cfg.swap_clear_m
-            ):
+            if judged and (other_hist is None or _dist(pos, other_hist.pos[-1]) > cfg.swap_clear_m):
                 del self._encounters[key]
         for other in self._near(pos):
             if other.pid == me.pid or not other.inside or t - other.last_t > 0.5:
@@ -504,7 +502,12 @@ class PeopleTracker:
     # -- queries ----------------------------------------------------------------------------
 
     def proximity(
-        self, plates: list[int], t0: float, t1: float, t_step: float | None = None
+        self,
+        plates: list[int],
+        t0: float,
+        t1: float,
+        t_step: float | None = None,
+        whole_run: bool = False,
     ) -> list[Proximity]:
         """How likely each person near ``plates`` is to have made a change there.
 
@@ -512,10 +515,13 @@ class PeopleTracker:
         set down the unit was in the plate then), bodies over the whole activity ``t0``-``t1``.
         A person whose two hands were both seen elsewhere while the weight moved did not do it,
         however near they stood; one whose hands were hidden is judged by where they stood.
+        With ``whole_run``, hands are looked for over the whole activity instead.
         """
         cfg = self.config
         step = (t0 + t1) / 2.0 if t_step is None else t_step
         hand_lo, hand_hi = step - cfg.reach_before_s, step + cfg.reach_after_s
+        if whole_run:
+            hand_lo, hand_hi = min(hand_lo, t0 - cfg.reach_before_s), max(hand_hi, t1)
         lo, hi = min(t0 - cfg.reach_margin_s, hand_lo), max(t1 + cfg.reach_margin_s, hand_hi)
         stand = self.store.stand_point[plates]
         away_m = 2.5 * cfg.hand_sd_m
