@@ -135,6 +135,8 @@ class ShelfDetector:
     # -- core -------------------------------------------------------------------------------
 
     def _process(self, t: FloatArray, g: FloatArray) -> list[PlateChange]:
+        if self._all_quiet(t, g):
+            return []
         first_new = self._hist_start + len(self._hist_t)
         self._hist_t = np.concatenate([self._hist_t, t])
         self._hist_g = np.concatenate([self._hist_g, g])
@@ -166,6 +168,22 @@ class ShelfDetector:
                     out.append(self._tentative.pop(col))
         self._trim()
         return out
+
+    def _all_quiet(self, t: FloatArray, g: FloatArray) -> bool:
+        """The usual case, cheaply: no plate moving, none leaving its baseline, none held.
+
+        Then only drift is followed and the last ``settle_n`` samples are kept.
+        """
+        if not self._baselines_set or self._tentative or self.active.any():
+            return False
+        if (np.abs(g - self.baseline) > self._activity).any():
+            return False
+        self._follow_drift(g, np.ones(len(self.baseline), dtype=bool))
+        keep = self._settle_n
+        self._hist_start += len(self._hist_t) + len(t) - min(keep, len(self._hist_t) + len(t))
+        self._hist_t = np.concatenate([self._hist_t, t])[-keep:]
+        self._hist_g = np.concatenate([self._hist_g, g])[-keep:]
+        return True
 
     def close(self) -> list[PlateChange]:
         """End of the stream: every change still held for confirmation is final."""
