@@ -40,6 +40,10 @@ DOUBT_MARGIN = 4.0
 MAX_KNOT = 6
 """Most track ids judged together (6! orders); a bigger crowd keeps its ids as they are."""
 
+ARM_REACH_M = 2.5
+"""Hands are not looked at for people who never stood within this of where one reaches
+(generous: 1.5 m cost two busy receipts)."""
+
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
 
@@ -545,11 +549,13 @@ class PeopleTracker:
                 continue
             pos = np.array([history.pos[i] for i in sel])
             body = np.min(np.linalg.norm(pos[:, None, :] - stand[None, :, :], axis=2), axis=1)
-            # every hand point of the window at once: (sample, point) pairs, then per sample
+            # every hand point of the window at once: (sample, point) pairs, then per sample;
+            # nobody reaches a plate from further than an arm beyond where one stands
+            reachable = float(body.min()) <= ARM_REACH_M
             owner: list[int] = []
             points: list[tuple[float, float, float]] = []
             for k, i in enumerate(sel):
-                if hand_lo <= ts[i] <= hand_hi:
+                if reachable and hand_lo <= ts[i] <= hand_hi:
                     for point in history.hands[i]:
                         owner.append(k)
                         points.append(point)
