@@ -144,9 +144,9 @@ class Engine:
         out: list[Output] = []
         for ready in self.buffer.drain():
             self._process(ready, out)
-        for shelf_id, det in self.detectors.items():
+        for det in self.detectors.values():
             for change in det.close():
-                self._on_change(shelf_id, change)
+                self._on_change(change)
         self._decide(out, force=True)
         for account in sorted(self.carts):
             out.append(self._finalize(account))
@@ -168,7 +168,7 @@ class Engine:
             changes = det.add(msg.t, msg.g)
             if changes:
                 for change in changes:
-                    self._on_change(msg.shelf, change)
+                    self._on_change(change)
         elif isinstance(msg, TrackMsg):
             hands = tuple(msg.hands or ())
             self.people.on_track(msg.t, msg.id, msg.pos, hands)
@@ -190,7 +190,7 @@ class Engine:
         if self.now >= self._next_finalize_t:
             self._finalize_due(out)
 
-    def _on_change(self, shelf_id: str, change: PlateChange) -> None:
+    def _on_change(self, change: PlateChange) -> None:
         self.products.initialise_counts(change.plate, change.level_before_g)
         self.pending.append(change)
         due = change.t_settled + self.config.decide_delay_s

@@ -79,17 +79,6 @@ class TrackHistory:
     def person(self) -> int:
         return self.segments[-1][1]
 
-    def velocity(self, until: float, span: float = 1.0) -> tuple[float, float]:
-        """Mean velocity over ``span`` seconds up to ``until`` (zero with too few samples)."""
-        pts = [(t, p) for t, p in zip(self.t, self.pos, strict=True) if until - span <= t <= until]
-        if len(pts) < 3:
-            return (0.0, 0.0)
-        (ta, pa), (tb, pb) = pts[0], pts[-1]
-        dt = tb - ta
-        if dt <= 0:
-            return (0.0, 0.0)
-        return ((pb[0] - pa[0]) / dt, (pb[1] - pa[1]) / dt)
-
     def position_at(self, t: float) -> tuple[float, float]:
         """Position at the sample nearest in time to ``t``."""
         best = min(range(len(self.t)), key=lambda i: abs(self.t[i] - t))
