@@ -10,6 +10,7 @@ short horizon so that a weight event can ask who had a hand near a plate at a gi
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import logging
 import math
@@ -44,6 +45,9 @@ ARM_REACH_M = 2.5
 """Hands are not looked at for people who never stood within this of where one reaches
 (generous: 1.5 m cost two busy receipts)."""
 
+TRIM_SLACK_S = 5.0
+"""Samples older than the horizon are dropped this much at a time."""
+
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
 
@@ -52,9 +56,9 @@ HISTORY_S = 30.0
 class TrackHistory:
     """Recent samples of one track id."""
 
-    t: deque[float] = field(default_factory=deque)
-    pos: deque[tuple[float, float]] = field(default_factory=deque)
-    hands: deque[tuple[tuple[float, float, float], ...]] = field(default_factory=deque)
+    t: list[float] = field(default_factory=list)  # sample times, in time order
+    pos: list[tuple[float, float]] = field(default_factory=list)
+    hands: list[tuple[tuple[float, float, float], ...]] = field(default_factory=list)
     segments: list[tuple[float, int]] = field(default_factory=list)  # (from t, person id)
 
     def append(
@@ -63,10 +67,14 @@ class TrackHistory:
         self.t.append(t)
         self.pos.append(pos)
         self.hands.append(hands)
-        while self.t and self.t[0] < t - HISTORY_S:
-            self.t.popleft()
-            self.pos.popleft()
-            self.hands.popleft()
+        if self.t[0] < t - HISTORY_S - TRIM_SLACK_S:
+            # trimmed in batches, so that keeping lists (searchable by time) stays cheap
+            cut = bisect.bisect_left(self.t, t - HISTORY_S)
+            del self.t[:cut], self.pos[:cut], self.hands[:cut]
+
+    def span(self, lo: float, hi: float) -> tuple[int, int]:
+        """Index range of the samples with ``lo <= t <= hi``."""
+        return bisect.bisect_left(self.t, lo), bisect.bisect_right(self.t, hi)
 
     def person_at(self, t: float) -> int:
         pid = self.segments[0][1]
@@ -178,7 +186,8 @@ def _line_fit(
     hist: TrackHistory, lo: float, hi: float, at: float
 ) -> tuple[FloatArray, FloatArray] | None:
     """Position at ``at`` and velocity of a straight-line fit to the samples in [lo, hi]."""
-    pts = [(t, p) for t, p in zip(hist.t, hist.pos, strict=True) if lo <= t <= hi]
+    a, b = hist.span(lo, hi)
+    pts = list(zip(hist.t[a:b], hist.pos[a:b], strict=True))
     if len(pts) < MIN_FIT_SAMPLES:
         return None
     ts = np.array([t for t, _ in pts]) - at
@@ -532,11 +541,12 @@ class PeopleTracker:
             reach = 3.0 + cfg.max_speed_mps * max(0.0, history.t[-1] - lo)
             if math.hypot(last[0] - centre[0], last[1] - centre[1]) > reach:
                 continue
-            ts = np.fromiter(history.t, dtype=float)
-            sel = np.flatnonzero((ts >= lo) & (ts <= hi))
-            if len(sel) == 0:
+            a, b = history.span(lo, hi)
+            if a == b:
                 continue
-            pos = np.array([history.pos[i] for i in sel])
+            ts = history.t
+            sel = range(a, b)
+            pos = np.array(history.pos[a:b])
             body = np.min(np.linalg.norm(pos[:, None, :] - stand[None, :, :], axis=2), axis=1)
             # every hand point of the window at once: (sample, point) pairs, then per sample;
             # nobody reaches a plate from further than an arm beyond where one stands
