@@ -55,9 +55,6 @@ class StoreIndex:
         for shelf in self.shelves.values():
             for pos, index in enumerate(shelf.plates):
                 self.position_on_shelf[index] = pos
-        self.plate_count_by_shelf: dict[str, int] = {
-            s: len(v.plates) for s, v in self.shelves.items()
-        }
 
         # Neighbouring plates of one shelf that share a sku: a wide product straddles them.
         self.straddle: dict[tuple[int, int], tuple[str, ...]] = {}
@@ -70,12 +67,6 @@ class StoreIndex:
         self.entry_gates: dict[str, Gate] = {g.id: g for g in layout.gates if g.kind == "entry"}
         self.exit_gates: dict[str, Gate] = {g.id: g for g in layout.gates if g.kind == "exit"}
         self.lightest_g = min((p.weight_g for p in layout.products), default=100.0)
-
-    def neighbours_sharing(self, plate: int) -> list[int]:
-        """Plates that share a straddling product with ``plate``."""
-        out = [b for (a, b) in self.straddle if a == plate]
-        out += [a for (a, b) in self.straddle if b == plate]
-        return out
 
     def distance_to_plate(self, plate: int, points: FloatArray) -> FloatArray:
         """Distance from 3-D points (N, 3) to the volume just above a plate's top surface.
