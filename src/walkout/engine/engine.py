@@ -35,7 +35,6 @@ from walkout.engine.products import (
     ProductModel,
     Unit,
     normal_pdf,
-    posterior,
 )
 from walkout.engine.store import StoreIndex
 from walkout.engine.tracking import PeopleTracker, Proximity
@@ -107,11 +106,6 @@ class Engine:
                 min_step,
             )
             for sid, shelf in self.store.shelves.items()
-        }
-        self._plate_col: dict[int, tuple[str, int]] = {
-            p: (sid, col)
-            for sid, shelf in self.store.shelves.items()
-            for col, p in enumerate(shelf.plates)
         }
         self.people = PeopleTracker(self.store, self.config)
         self.products = ProductModel(self.store, self.config)
@@ -275,7 +269,8 @@ class Engine:
             if label == "shift":
                 self.stats.shifts += 1
                 continue
-            self._decide_block(group[i:j], out)
+            # the whole group as one block: its people are the ones already looked up
+            self._decide_block(group[i:j], out, people if j - i == len(group) else None)
 
     def _block_score(
         self,
@@ -313,7 +308,9 @@ class Engine:
         ]
         return max(options, key=lambda o: o[0])
 
-    def _decide_block(self, block: list[PlateChange], out: list[Output]) -> None:
+    def _decide_block(
+        self, block: list[PlateChange], out: list[Output], people: list[Proximity] | None = None
+    ) -> None:
         plates = tuple(c.plate for c in block)
         deltas = tuple(c.delta_g for c in block)
         total = sum(deltas)
@@ -327,11 +324,14 @@ class Engine:
             delta_g=tuple(round(d, 1) for d in deltas),
         )
         self.stats.events += 1
-        people = [
-            p
-            for p in self.people.proximity(list(plates), event.t_start, event.t_end, event.t_step)
-            if self._was_inside(p, event.t_start)
-        ]
+        if people is None:
+            people = [
+                p
+                for p in self.people.proximity(
+                    list(plates), event.t_start, event.t_end, event.t_step
+                )
+                if self._was_inside(p, event.t_start)
+            ]
         if total < 0:
             decision = decide_pick(self.products.pick_hypotheses(plates, -total, deltas), people)
             decision = self._doubt_other_hands(decision, plates, event)
@@ -543,4 +543,4 @@ class Engine:
         return self._next_id - 1
 
 
-__all__ = ["Engine", "EngineStats", "Output", "posterior"]
+__all__ = ["Engine", "EngineStats", "Output"]
