@@ -30,7 +30,6 @@ from walkout.engine.fusion import Decision, decide_pick, decide_putback, putback
 from walkout.engine.grouping import OVERLAP_SLACK_S, components, partitions
 from walkout.engine.ordering import AnyMessage, ReorderBuffer
 from walkout.engine.products import (
-    UNKNOWN_DENSITY,
     Hypothesis,
     ProductModel,
     Unit,
@@ -302,7 +301,7 @@ class Engine:
             (size_prior * product, "event"),
             (shift, "shift"),
             (
-                self.config.unknown_object_prior * UNKNOWN_DENSITY if len(block) == 1 else 0.0,
+                self.products.unknown().score if len(block) == 1 else 0.0,
                 "event",
             ),
         ]

@@ -218,7 +218,7 @@ def decide_putback(
 ) -> Decision:
     ranked = rank_people(people)
     options = putback_joint(model, plates, added_g, ranked, carts)
-    unknown = model.unknown_putback()
+    unknown = model.unknown()
     options.append(((Share(None, unknown),), unknown.score))
     probs = posterior([score for _, score in options])
     order = sorted(range(len(options)), key=lambda i: -probs[i])

@@ -200,8 +200,7 @@ class ProductModel:
                             break
                         parts = ((sku_a, unit_a, k_a), (sku_b, unit_b, k_b))
                         out.append(self._pick(parts, removed_g, meas_sd, w_a * w_b))
-        unknown = cfg.unknown_object_prior * UNKNOWN_DENSITY
-        out.append(Hypothesis((), (), unknown, 0.0, unknown=True))
+        out.append(self.unknown())
         return _ranked(out)
 
     def _pick(
@@ -238,9 +237,6 @@ class ProductModel:
         """Explanations of ``added_g`` grams put on ``plates`` from the units in one cart."""
         meas_sd = self._measure_sd(plates)
         out: list[Hypothesis] = []
-        by_sku: dict[str, list[Unit]] = {}
-        for unit in cart:
-            by_sku.setdefault(unit.sku, []).append(unit)
         for n in (1, 2, 3):
             for combo in itertools.combinations(cart, n):
                 mean = sum(u.weight_g for u in combo)
@@ -252,7 +248,8 @@ class ProductModel:
                 break  # a big cart: pairs and triples of units would swamp the search
         return out
 
-    def unknown_putback(self) -> Hypothesis:
+    def unknown(self) -> Hypothesis:
+        """The catch-all: a change no product explains (a bag, a hand), picked or put."""
         return Hypothesis(
             (), (), self.config.unknown_object_prior * UNKNOWN_DENSITY, 0.0, unknown=True
         )
