@@ -269,3 +269,15 @@ def import_autocheckout(
 
 if __name__ == "__main__":
     app()
+
+
+def _register_subsystems() -> None:
+    """The live service and the camera stage add their own commands (kept in their packages)."""
+    from walkout.service.cli import register as register_service
+    from walkout.vision.cli import register as register_vision
+
+    register_service(app)
+    register_vision(app)
+
+
+_register_subsystems()

@@ -1,0 +1,1 @@
+"""Cameras: from overhead frames to the spec's ``track`` messages."""
