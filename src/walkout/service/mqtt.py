@@ -198,6 +198,8 @@ class MqttBridge:
         self._generation = 0  # bumped per connection: a stale mid is never acked
         self._gen_lock = threading.Lock()
         self._closed = False
+        self._pending = 0  # payloads submitted whose commit has not come back yet
+        self._idle = threading.Condition()
         self._receipt_thread: threading.Thread | None = None
         self._receipt_loop: asyncio.AbstractEventLoop | None = None
         self._receipt_task: asyncio.Task[None] | None = None
@@ -241,9 +243,15 @@ class MqttBridge:
             self._start_receipts()
         return self
 
-    def close(self) -> None:
-        """Stop the receipt pump and disconnect; unacked messages stay with the broker."""
+    def close(self, drain_s: float = 5.0) -> None:
+        """Ack what is being committed (up to ``drain_s``), stop the receipt pump, disconnect.
+
+        Draining first spares the broker redelivering, after the restart, messages that are
+        already in the log; whatever is still unacked stays with the broker either way.
+        """
         self._closed = True
+        with self._idle:
+            self._idle.wait_for(lambda: self._pending == 0, drain_s)
         if self._receipt_loop is not None and self._receipt_task is not None:
             self._receipt_loop.call_soon_threadsafe(self._receipt_task.cancel)
         if self._receipt_thread is not None:
@@ -330,19 +338,26 @@ class MqttBridge:
             self._redeliver(generation)
             return
         self.stats.add(messages_submitted=len(msgs))
+        with self._idle:
+            self._pending += 1
         future.add_done_callback(self._committed_callback(mid, qos, generation, len(msgs)))
 
     def _committed_callback(
         self, mid: int, qos: int, generation: int, n: int
     ) -> Callable[[Future[list[int]]], None]:
         def done(future: Future[list[int]]) -> None:
-            if future.cancelled() or future.exception() is not None:
-                self.stats.add(commit_failures=1)
-                log.error("log commit failed (%s); reconnecting for a redelivery", future)
-                self._redeliver(generation)
-                return
-            self.stats.add(messages_committed=n)
-            self._ack(mid, qos, generation)
+            try:
+                if future.cancelled() or future.exception() is not None:
+                    self.stats.add(commit_failures=1)
+                    log.error("log commit failed (%s); reconnecting for a redelivery", future)
+                    self._redeliver(generation)
+                    return
+                self.stats.add(messages_committed=n)
+                self._ack(mid, qos, generation)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
         return done
 
