@@ -110,6 +110,13 @@ class Cart:
         self.changes.append(change)
         self.log_confidence += math.log(max(change.confidence, 1e-9))
 
+    def item_counts(self) -> dict[str, int]:
+        """Units held per sku."""
+        counts: dict[str, int] = {}
+        for unit, _ in self.units.values():
+            counts[unit.sku] = counts.get(unit.sku, 0) + 1
+        return dict(sorted(counts.items()))
+
     def unit_list(self) -> list[Unit]:
         return [u for u, _ in sorted(self.units.values(), key=lambda x: x[0].uid)]
 

@@ -35,8 +35,9 @@ from walkout.engine.products import (
     Unit,
     normal_pdf,
 )
+from walkout.engine.snapshot import LooseUnit, PersonView, PlateView, StoreSnapshot
 from walkout.engine.store import StoreIndex
-from walkout.engine.tracking import PeopleTracker, Proximity
+from walkout.engine.tracking import ARM_REACH_M, PeopleTracker, Proximity
 from walkout.engine.weights import PlateChange, ShelfDetector
 from walkout.recording.models import EntryMsg, ExitMsg, StoreLayout, TrackMsg, WeightMsg
 
@@ -71,6 +72,9 @@ partly theirs."""
 
 RECHECK_S = 0.1
 """While settled changes wait, how often (store time) they are looked at again."""
+
+EXIT_LOOKBACK_S = 30.0
+"""How far back an exit looks for shelves its party reached (longer than anything waits)."""
 
 MAX_WAIT_S = 6.0
 """Longest a settled change waits for a neighbour or an identity verdict before it is decided."""
@@ -111,6 +115,8 @@ class Engine:
         self.carts: dict[str, Cart] = {}
         self.pending: list[PlateChange] = []
         self.finalize_at: dict[str, float] = {}
+        # account -> shelf -> last time its party stood within reach of that shelf
+        self._exit_reach: dict[str, dict[str, float]] = {}
         self.now = -math.inf
         self.stats = EngineStats()
         self._last_change: OrderedDict[str, float] = OrderedDict()
@@ -149,6 +155,38 @@ class Engine:
         """Estimated planogram units per plate (for restock views)."""
         return [dict(s.counts) for s in self.products.stock]
 
+    def snapshot(self) -> StoreSnapshot:
+        """What the engine believes about the store floor now (store clock): who is where,
+        what lies on every plate, which units are misplaced. For live views; read-only."""
+        people = tuple(
+            PersonView(p.pid, p.account, p.last_pos, self.people.latest_hands(p), p.last_t)
+            for p in sorted(self.people.people.values(), key=lambda p: p.pid)
+            if p.inside
+        )
+        plates = []
+        for index, plate_id in enumerate(self.store.plate_ids):
+            stock = self.products.stock[index]
+            counts = dict(stock.counts)
+            shelf = self.store.shelf_of_plate[index]
+            level = float(self.detectors[shelf].levels[self.store.position_on_shelf[index]])
+            if index not in self.products.initialised and math.isfinite(level):
+                counts = self.products.counts_for_level(index, level)
+            home = set(self.store.planogram[index])
+            plates.append(
+                PlateView(
+                    plate_id,
+                    shelf,
+                    {sku: round(n, 1) for sku, n in counts.items()},
+                    level if math.isfinite(level) else None,
+                    tuple(
+                        LooseUnit(u.uid, u.sku, round(u.weight_g, 1), u.sku not in home)
+                        for u in stock.loose.values()
+                    ),
+                )
+            )
+        open_carts = {account: cart.item_counts() for account, cart in sorted(self.carts.items())}
+        return StoreSnapshot(self.now, people, tuple(plates), open_carts)
+
     # -- message handling ------------------------------------------------------------------
 
     def _process(self, msg: AnyMessage, out: list[Output]) -> None:
@@ -171,10 +209,10 @@ class Engine:
         elif isinstance(msg, ExitMsg):
             left = self.people.on_exit(msg.t, msg.gate)
             if left is not None and left.account is not None and left.account_done:
-                self.finalize_at[left.account] = msg.t + self.config.exit_settle_s
-                self._next_finalize_t = min(
-                    self._next_finalize_t, msg.t + self.config.exit_settle_s
-                )
+                due = msg.t + self.config.exit_settle_s
+                self.finalize_at[left.account] = due
+                self._exit_reach[left.account] = self._shelves_reached(left.account, msg.t)
+                self._next_finalize_t = min(self._next_finalize_t, due)
         if self.now >= self._next_prune_t:
             self.people.prune(self.now)
             self._next_prune_t = self.now + PRUNE_EVERY_S
@@ -515,16 +553,53 @@ class Engine:
 
     def _finalize_due(self, out: list[Output]) -> None:
         for account, due in sorted(self.finalize_at.items(), key=lambda x: x[1]):
-            if self.now < due:
-                continue
-            if any(c.t_start <= due for c in self.pending):
+            if self.now < due or not self._reach_settled(account):
                 continue
             out.append(self._finalize(account))
         waiting = [max(due, self.now + RECHECK_S) for due in self.finalize_at.values()]
         self._next_finalize_t = min(waiting, default=math.inf)
 
+    def _shelves_reached(self, account: str, t_exit: float) -> dict[str, float]:
+        """For each shelf the party could have reached lately, the last time they could.
+
+        Only weight activity on these shelves, begun before that time, can still change the
+        receipt; activity elsewhere (other shoppers, far away) need not hold it up, which is
+        what lets a receipt be final moments after the exit in a busy store.
+        """
+        times, points = self.people.path_of_account(account, t_exit - EXIT_LOOKBACK_S)
+        if not len(times):
+            return {}
+        stand = self.store.stand_point
+        gap = np.hypot(
+            points[:, 0, None] - stand[None, :, 0], points[:, 1, None] - stand[None, :, 1]
+        )
+        last_near = np.where(gap <= ARM_REACH_M, times[:, None], -np.inf).max(axis=0)
+        reached: dict[str, float] = {}
+        for plate in np.flatnonzero(np.isfinite(last_near)):
+            shelf = self.store.shelf_of_plate[int(plate)]
+            reached[shelf] = max(reached.get(shelf, -math.inf), float(last_near[plate]))
+        return reached
+
+    def _reach_settled(self, account: str) -> bool:
+        """Has every shelf the party reached been read past that time, with nothing begun
+        before then still moving or waiting to be decided?"""
+        for shelf, t_near in self._exit_reach.get(account, {}).items():
+            det = self.detectors[shelf]
+            if det.processed_t < t_near:
+                return False
+            for col in range(len(self.store.shelves[shelf].plates)):
+                since = det.active_since(col)
+                if since is not None and since <= t_near:
+                    return False
+        reached = self._exit_reach.get(account, {})
+        return not any(
+            c.t_start <= reached.get(self.store.shelf_of_plate[c.plate], -math.inf)
+            for c in self.pending
+        )
+
     def _finalize(self, account: str) -> FinalReceipt:
         self.finalize_at.pop(account, None)
+        self._exit_reach.pop(account, None)
         cart = self.carts.pop(account)
         # A doubt about who is who matters only if someone in it took or put back something
         # afterwards: only then could a unit be on the wrong one of their receipts.

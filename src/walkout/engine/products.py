@@ -128,18 +128,27 @@ class ProductModel:
 
     # -- stock ------------------------------------------------------------------------------
 
+    @property
+    def initialised(self) -> frozenset[int]:
+        """Plates whose stock is being followed event by event."""
+        return frozenset(self._initialised)
+
+    def counts_for_level(self, plate: int, level_g: float) -> dict[str, float]:
+        """Planogram units a settled load suggests (equal numbers of each listed product)."""
+        skus = self.store.planogram[plate]
+        if not skus or not math.isfinite(level_g):
+            return {sku: 0.0 for sku in skus}
+        per_set = sum(self.store.products[s].weight_g for s in skus)
+        n = round(max(level_g, 0.0) / per_set, 1)
+        return {sku: n for sku in skus}
+
     def initialise_counts(self, plate: int, level_g: float) -> None:
         """Estimate a plate's starting stock from its first settled load (a prior only)."""
         if plate in self._initialised:
             return
         self._initialised.add(plate)
-        skus = self.store.planogram[plate]
-        if not skus or not math.isfinite(level_g):
-            return
-        per_set = sum(self.store.products[s].weight_g for s in skus)
-        n = max(level_g, 0.0) / per_set
-        for sku in skus:
-            self.stock[plate].counts[sku] = round(n, 1)
+        if self.store.planogram[plate] and math.isfinite(level_g):
+            self.stock[plate].counts.update(self.counts_for_level(plate, level_g))
 
     # -- hypotheses -------------------------------------------------------------------------
 

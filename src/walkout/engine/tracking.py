@@ -606,6 +606,27 @@ class PeopleTracker:
             ]
         return out
 
+    def path_of_account(self, account: str, since: float) -> tuple[FloatArray, FloatArray]:
+        """Times and positions (k, 2) of every person of ``account`` since ``since``, from all
+        the track ids they carried (an exit looks back at where its party could have reached)."""
+        pids = {p.pid for p in self.people.values() if p.account == account}
+        times: list[float] = []
+        points: list[tuple[float, float]] = []
+        for hist in self.tracks.values():
+            if not any(pid in pids for _, pid in hist.segments):
+                continue
+            lo, hi = hist.span(since, math.inf)
+            for i in range(lo, hi):
+                if hist.person_at(hist.t[i]) in pids:
+                    times.append(hist.t[i])
+                    points.append(hist.pos[i])
+        return np.asarray(times, dtype=float), np.asarray(points, dtype=float).reshape(-1, 2)
+
+    def latest_hands(self, person: Person) -> tuple[tuple[float, float, float], ...]:
+        """The hands last seen on the person's current track (for live views)."""
+        hist = self.tracks.get(person.track)
+        return hist.hands[-1] if hist is not None and hist.hands else ()
+
     def prune(self, now: float) -> None:
         """Bound memory: forget tracks silent for longer than the history horizon, and the
         people who left with them."""

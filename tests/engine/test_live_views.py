@@ -1,0 +1,127 @@
+"""What live screens and the exit gate rely on: the snapshot, and receipts final at once."""
+
+from __future__ import annotations
+
+import pytest
+from tests.engine.scenes import Msg, Scene, small_store
+
+from walkout.engine import Engine, FinalReceipt
+from walkout.engine.cart import StoreAlert
+from walkout.engine.config import EngineConfig
+from walkout.recording.models import StoreLayout, TrackMsg, WeightMsg
+
+
+def two_shelf_store() -> StoreLayout:
+    """small_store plus a copy of its shelf, ``S2``, 6 m further east (out of reach)."""
+    base = small_store()
+    far = [
+        p.model_copy(
+            update={
+                "id": p.id.replace("S1", "S2"),
+                "shelf": "S2",
+                "center": (p.center[0] + FAR_DX, *p.center[1:]),
+            }
+        )
+        for p in base.plates
+    ]
+    return base.model_copy(update={"plates": [*base.plates, *far]})
+
+
+FAR_DX = 6.0
+
+
+def exit_while_someone_picks_far_away() -> list[Msg]:
+    """acct-a takes a cola and exits at t=10; meanwhile a shopper 6 m away takes chips at
+    t=8, a change still waiting to be decided when acct-a passes the gate."""
+    near = exit_while_another_reaches()
+    far = Scene(small_store(), seed=1)
+    far.person("tc", [(6.0, 2.2, 2.4), (14.0, 2.2, 2.4)], reaches=[(3, 7.5, 8.8)])
+    far.pick(3, 8.0, 161.0)
+    moved: list[Msg] = []
+    for msg in far.build(24.0):
+        if isinstance(msg, WeightMsg):
+            moved.append(msg.model_copy(update={"shelf": "S2"}))
+        elif isinstance(msg, TrackMsg):
+            hands = [(x + FAR_DX, y, z) for x, y, z in msg.hands or ()]
+            moved.append(
+                msg.model_copy(
+                    update={"pos": (msg.pos[0] + FAR_DX, msg.pos[1]), "hands": hands or None}
+                )
+            )
+    return sorted([*near.build(24.0), *moved], key=lambda m: m.t)
+
+
+def exit_while_another_reaches() -> Scene:
+    """acct-a takes a cola and leaves at t=10."""
+    scene = Scene(small_store())
+    scene.entry(1.0, "acct-a")
+    scene.person(
+        "ta",
+        [(2.0, 0.5, 0.3), (4.0, 1.0, 2.4), (7.0, 1.0, 2.4), (10.0, 3.5, 0.2), (11.0, 3.5, -0.5)],
+        reaches=[(0, 4.8, 6.2)],
+    )
+    scene.pick(0, 5.5, 370.0)
+    scene.exit(10.0)
+    scene.entry(6.0, "acct-b")
+    scene.person(
+        "tb",
+        [(7.0, 0.5, 0.3), (9.0, 2.2, 2.4), (17.0, 2.2, 2.4), (20.0, 3.5, 0.2), (21.0, 3.5, -0.5)],
+        reaches=[(3, 10.4, 14.0)],
+    )
+    scene.pick(3, 13.0, 161.0)
+    scene.exit(20.0)
+    return scene
+
+
+def test_receipt_is_not_held_by_a_pick_out_of_the_shoppers_reach() -> None:
+    config = EngineConfig(reorder_window_s=0.5, exit_settle_s=0.0)
+    engine = Engine(two_shelf_store(), config)
+    final_at: dict[str, float] = {}
+    far_pick_decided = None
+    for msg in exit_while_someone_picks_far_away():
+        for out in engine.feed(msg):
+            if isinstance(out, FinalReceipt):
+                final_at[out.receipt.account] = engine.now
+            elif isinstance(out, StoreAlert) and out.event and out.event.shelf == "S2":
+                far_pick_decided = engine.now
+    # the far pick (nobody with an account near it) is decided well after acct-a's exit
+    assert far_pick_decided is not None and far_pick_decided > 10.5
+    assert final_at["acct-a"] < 10.3
+
+
+def test_receipt_waits_for_a_reach_begun_before_the_shopper_left() -> None:
+    engine = Engine(small_store(), EngineConfig(reorder_window_s=0.5, exit_settle_s=0.0))
+    scene = Scene(small_store())
+    t_exit = scene.shopper(
+        "ta", "acct-a", 2.0, [(1.0, 3.0, 8.2)], reaches=[(0, 6.4, 8.0)], walk_out_s=1.0
+    )
+    scene.pick(0, 7.6, 369.0)  # the load steps 1.2 s before acct-a walks away
+    receipts = {}
+    for msg in scene.build(t_exit + 6.0):
+        for out in engine.feed(msg):
+            if isinstance(out, FinalReceipt):
+                receipts[out.receipt.account] = (engine.now, out.receipt.items)
+    t_final, items = receipts["acct-a"]
+    assert items == {"cola": 1}
+    assert t_final > t_exit
+
+
+def test_snapshot_shows_people_carts_and_stock() -> None:
+    engine = Engine(small_store())
+    snapshots = {}
+    for msg in exit_while_another_reaches().build(24.0):
+        engine.feed(msg)
+        for t in (3.0, 9.0, 17.0):
+            if t not in snapshots and engine.now >= t:
+                snapshots[t] = engine.snapshot()
+    before, early, late = snapshots[3.0], snapshots[9.0], snapshots[17.0]
+    assert {p.account for p in early.people} == {"acct-a", "acct-b"}
+    assert early.carts["acct-a"] == {"cola": 1}
+    assert [p.account for p in late.people] == ["acct-b"]
+    assert "acct-a" not in late.carts
+    # the cola plate lost one unit, the chips plate one, the beer plate none
+    assert late.plates[0].counts["cola"] == pytest.approx(before.plates[0].counts["cola"] - 1)
+    assert late.plates[3].counts["chips"] == pytest.approx(before.plates[3].counts["chips"] - 1)
+    assert late.plates[1].counts == before.plates[1].counts
+    assert before.plates[1].counts["beer"] > 0
+    assert all(not p.loose for p in late.plates)
