@@ -79,6 +79,10 @@ def simulate(
         Path | None, typer.Option(help="A store.json of your own to simulate.")
     ] = None,
     gzip: Annotated[bool, typer.Option("--gzip", help="Write events.jsonl.gz.")] = False,
+    video: Annotated[
+        bool,
+        typer.Option("--video", help="Also render the ceiling cameras' video into video/ (slow)."),
+    ] = False,
 ) -> None:
     """Write a realistic recording (store.json, events.jsonl, truth.json)."""
     from walkout.sim import PRESETS
@@ -96,6 +100,7 @@ def simulate(
                 layout=layout,
                 gzip_events=gzip,
                 progress=progress,
+                video=video,
             )
     except RecordingError as exc:
         _fail(str(exc))

@@ -52,8 +52,45 @@ class Gate(_Strict):
     width: float = Field(gt=0)
 
 
+class Camera(_Strict):
+    """One fixed ceiling camera, calibrated to the floor (optional ``cameras`` of store.json).
+
+    A pinhole model without lens distortion: the camera sits at ``position`` looking straight
+    down when ``pitch_deg`` is 0; ``yaw_deg`` turns it about the vertical so that the top of its
+    image faces ``yaw_deg`` counter-clockwise from north (+y).
+    """
+
+    id: str = Field(min_length=1)
+    position: Point3 = Field(description="Optical centre [x, y, z], metres.")
+    yaw_deg: float = Field(0.0, description="Turn about the vertical; 0 puts north at the top.")
+    pitch_deg: float = Field(
+        0.0, ge=-60, le=60, description="Tilt from straight down about the image's x axis."
+    )
+    intrinsics: tuple[float, float, float, float] = Field(
+        description="[fx, fy, cx, cy] in pixels (focal lengths and principal point)."
+    )
+    resolution: tuple[int, int] = Field(description="[width, height] of a frame in pixels.")
+    fps: float = Field(10.0, gt=0, description="Frames per second.")
+
+    @field_validator("intrinsics")
+    @classmethod
+    def _positive_focal(
+        cls, value: tuple[float, float, float, float]
+    ) -> tuple[float, float, float, float]:
+        if value[0] <= 0 or value[1] <= 0:
+            raise ValueError(f"focal lengths must be positive, got fx={value[0]}, fy={value[1]}")
+        return value
+
+    @field_validator("resolution")
+    @classmethod
+    def _positive_size(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if value[0] <= 0 or value[1] <= 0:
+            raise ValueError(f"resolution must be positive, got {value}")
+        return value
+
+
 class StoreLayout(_Strict):
-    """store.json: the store's products, plates and gates."""
+    """store.json: the store's products, plates and gates (and, optionally, its cameras)."""
 
     format: str = FORMAT_ID
     store_id: str = "store"
@@ -62,6 +99,9 @@ class StoreLayout(_Strict):
     plates: list[Plate]
     gates: list[Gate]
     sensor_rate_hz: float = Field(default=30.0, gt=0)
+    cameras: list[Camera] | None = Field(
+        default=None, description="Ceiling cameras (optional; absent in track-only recordings)."
+    )
 
     @field_validator("format")
     @classmethod
@@ -86,6 +126,9 @@ class StoreLayout(_Strict):
         gate_ids = [g.id for g in self.gates]
         if len(set(gate_ids)) != len(gate_ids):
             raise ValueError("duplicate gate id in gates")
+        camera_ids = [c.id for c in self.cameras or []]
+        if len(set(camera_ids)) != len(camera_ids):
+            raise ValueError("duplicate camera id in cameras")
         return self
 
     def shelves(self) -> dict[str, list[Plate]]:

@@ -39,6 +39,7 @@ from walkout.sim.physics import (
     shock_effects,
 )
 from walkout.sim.presets import PRESETS
+from walkout.sim.script import PersonPath
 from walkout.sim.truth import build_truth
 
 CHUNK_S = 10.0
@@ -85,6 +86,7 @@ def simulate(
     layout: Path | None = None,
     gzip_events: bool = False,
     progress: Callable[[float], None] | None = None,
+    video: bool = False,
 ) -> SimSummary:
     """Simulate a named preset (see ``PRESETS``) into ``outdir``.
 
@@ -96,10 +98,14 @@ def simulate(
         layout: A store.json (or a folder holding one) to use instead of a generated store.
         gzip_events: Write events.jsonl.gz instead of events.jsonl.
         progress: Called with the fraction done, 0..1.
+        video: Also place ceiling cameras (written into store.json) and render their video
+            into ``video/`` (see ``walkout.sim.video``); the rest stays byte-identical.
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    return simulate_config(outdir, PRESETS[preset], seed, minutes, layout, gzip_events, progress)
+    return simulate_config(
+        outdir, PRESETS[preset], seed, minutes, layout, gzip_events, progress, video
+    )
 
 
 def simulate_config(
@@ -110,6 +116,7 @@ def simulate_config(
     layout: Path | None = None,
     gzip_events: bool = False,
     progress: Callable[[float], None] | None = None,
+    video: bool = False,
 ) -> SimSummary:
     """Like ``simulate`` with an explicit configuration (for tests and experiments)."""
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
@@ -149,6 +156,8 @@ def simulate_config(
     gates.sort(key=lambda item: item[0])
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
+    if video:
+        store = _with_cameras(store, cfg)
     write_store(outdir, store)
     name = "events.jsonl.gz" if gzip_events else "events.jsonl"
     other = outdir / ("events.jsonl" if gzip_events else "events.jsonl.gz")
@@ -181,6 +190,8 @@ def simulate_config(
             writer.write(line)
             written += 1
     write_truth(outdir, build_truth(store, script, cameras.histories()))
+    if video:
+        _write_video(outdir, store, cfg, script.persons, script.duration_s, seed, progress)
     units = [(a.kind, len(a.uids), a.misplaced) for a in script.actions]
     return SimSummary(
         accounts=len(script.accounts),
@@ -191,6 +202,34 @@ def simulate_config(
         messages=written,
         duration_s=round(script.duration_s, 3),
     )
+
+
+def _with_cameras(store: StoreLayout, cfg: SimConfig) -> StoreLayout:
+    """The store with a ceiling camera grid, unless its layout already lists cameras."""
+    from walkout.sim.rig import place_cameras
+
+    if store.cameras:
+        return store
+    size = (cfg.floor_min_x_m, cfg.floor_min_y_m)
+    return store.model_copy(update={"cameras": place_cameras(store, size, cfg.camera_rate_hz)})
+
+
+def _write_video(
+    outdir: Path,
+    store: StoreLayout,
+    cfg: SimConfig,
+    persons: list[PersonPath],
+    duration_s: float,
+    seed: int,
+    progress: Callable[[float], None] | None,
+) -> None:
+    """Render the cameras' video (imported here: OpenCV is needed only with --video)."""
+    from walkout.sim.rig import floor_bounds
+    from walkout.sim.video import write_video
+
+    assert store.cameras
+    floor = floor_bounds(store, (cfg.floor_min_x_m, cfg.floor_min_y_m))
+    write_video(outdir, store, store.cameras, persons, duration_s, seed, floor, progress)
 
 
 def _store(
