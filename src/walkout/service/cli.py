@@ -2,8 +2,55 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add the service's commands to ``app``."""
+    app.command("serve")(serve)
+
+
+def serve(
+    store: Annotated[Path, typer.Option(help="Folder with the store's store.json.")],
+    db: Annotated[
+        str, typer.Option(help="Log database: sqlite:///FILE or postgresql+psycopg://...")
+    ] = "sqlite:///walkout.db",
+    host: Annotated[str, typer.Option(help="HTTP listen address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    mqtt_url: Annotated[
+        str | None, typer.Option(help="Use this MQTT broker instead of starting mosquitto.")
+    ] = None,
+    no_mqtt: Annotated[bool, typer.Option("--no-mqtt", help="HTTP only, no MQTT.")] = False,
+    admin_key: Annotated[
+        str | None,
+        typer.Option(envvar="WALKOUT_ADMIN_KEY", help="Bootstrap admin key (else generated)."),
+    ] = None,
+    reorder_window: Annotated[
+        float, typer.Option(help="Engine reorder window in seconds (live feeds: small).")
+    ] = 0.5,
+) -> None:
+    """Run the live store: durable log, engine, HTTP/WebSocket API and MQTT bridge."""
+    from pydantic import ValidationError
+
+    from walkout.recording.files import RecordingError
+    from walkout.service.server import run
+    from walkout.service.settings import ServiceSettings
+
+    try:
+        settings = ServiceSettings(
+            store_dir=store,
+            db_url=db,
+            host=host,
+            port=port,
+            mqtt=not no_mqtt,
+            mqtt_url=mqtt_url,
+            admin_key=admin_key,
+            reorder_window_s=reorder_window,
+        )
+        run(settings)
+    except (ValidationError, RecordingError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc

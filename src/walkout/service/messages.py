@@ -1,0 +1,95 @@
+"""Parsing live payloads into spec messages, with errors that say what is wrong and where."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import orjson
+from pydantic import ValidationError
+
+from walkout.recording.files import AnyMessage, check_references
+from walkout.recording.models import MESSAGE_ADAPTER, StoreLayout
+
+
+class MessageError(ValueError):
+    """A payload (or one item of it) that cannot be accepted.
+
+    ``where`` names the source and position (``http:device-1[3]``, an MQTT topic); ``what``
+    says what is wrong in terms of the spec's fields.
+    """
+
+    def __init__(self, where: str, what: str, raw: bytes = b"") -> None:
+        super().__init__(f"{where}: {what}")
+        self.where = where
+        self.what = what
+        self.raw = raw  # the offending item, for the dead-letter record
+
+
+@dataclass(slots=True)
+class ParsedBatch:
+    """The good messages of a payload, and one error per bad item (with its index)."""
+
+    messages: list[AnyMessage] = field(default_factory=list)
+    indexes: list[int] = field(default_factory=list)  # position in the payload of each message
+    errors: list[tuple[int, MessageError]] = field(default_factory=list)
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "message"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+class Checker:
+    """Checks that a well-formed message fits the store (known shelf with its plate count,
+    known gate), so that nothing the engine cannot use reaches the log."""
+
+    def __init__(self, layout: StoreLayout) -> None:
+        self.shelves = {sid: len(plates) for sid, plates in layout.shelves().items()}
+        self.gates = {g.id for g in layout.gates}
+
+    def __call__(self, msg: AnyMessage) -> str | None:
+        return check_references(msg, self.shelves, self.gates)
+
+
+def parse_batch(data: bytes, where: str, checker: Checker | None = None) -> ParsedBatch:
+    """Parse one spec message or a JSON array of them; bad items are reported, not fatal."""
+    out = ParsedBatch()
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        out.errors.append((0, MessageError(where, f"not valid JSON: {exc}", data)))
+        return out
+    items = raw if isinstance(raw, list) else [raw]
+    for i, item in enumerate(items):
+        item_where = f"{where}[{i}]" if isinstance(raw, list) else where
+        if not isinstance(item, dict):
+            what = f"expected a JSON object, got {type(item).__name__}"
+            out.errors.append((i, MessageError(item_where, what, orjson.dumps(item))))
+            continue
+        try:
+            msg = MESSAGE_ADAPTER.validate_python(item)
+        except ValidationError as exc:
+            what = _describe(exc)
+            out.errors.append((i, MessageError(item_where, what, orjson.dumps(item))))
+            continue
+        reason = checker(msg) if checker is not None else None
+        if reason:
+            out.errors.append((i, MessageError(item_where, reason, orjson.dumps(item))))
+            continue
+        out.messages.append(msg)
+        out.indexes.append(i)
+    return out
+
+
+def parse_payload(data: bytes, where: str, checker: Checker | None = None) -> list[AnyMessage]:
+    """Parse a payload that must be wholly good; raises ``MessageError`` naming every bad item."""
+    batch = parse_batch(data, where, checker)
+    if batch.errors:
+        if len(batch.errors) == 1:
+            raise batch.errors[0][1]
+        what = "; ".join(str(e) for _, e in batch.errors)
+        raise MessageError(where, f"{len(batch.errors)} bad items: {what}")
+    return batch.messages

@@ -1,0 +1,455 @@
+"""The live store: one ingestor thread logs every message, then feeds the engine in log order.
+
+Order of work for each batch: validate (callers), append to the log and commit, acknowledge
+(resolve the submitters' futures), feed the engine, act on what it returns (carts, receipts,
+charges, events). Because the engine only ever sees the log, in log order, a restart that
+replays the log through a fresh engine reaches exactly the same state; the ledger's idempotency
+keys make the charges of that replay no-ops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+
+from walkout.engine import CartChange, Engine, EngineConfig, FinalReceipt, StoreAlert
+from walkout.engine.engine import Output
+from walkout.recording.files import AnyMessage, read_store
+from walkout.recording.models import EntryMsg, StoreLayout, TrackMsg
+from walkout.service import db
+from walkout.service.auth import EntryTokens, KeyStore
+from walkout.service.db import make_engine
+from walkout.service.ledger import Sessions, SqlLedger
+from walkout.service.log import MessageLog
+from walkout.service.messages import Checker, ParsedBatch, parse_batch
+from walkout.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+PEOPLE_EVERY_S = 0.2
+"""Wall-clock gap between two ``people`` events (at most 5 a second for the dashboard)."""
+
+
+class Overloaded(RuntimeError):
+    """The ingest queue is full: the caller should retry later (HTTP 503, MQTT no ack)."""
+
+
+@dataclass(slots=True)
+class _Job:
+    msgs: list[AnyMessage]
+    source: str
+    future: Future[list[int]]
+
+
+class LiveStore:
+    """Owns the engine, the log and the derived state; the transports only submit to it."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.layout = read_store(settings.store_dir)
+        self.store_id = self.layout.store_id
+        self.config = EngineConfig(
+            reorder_window_s=settings.reorder_window_s, exit_settle_s=settings.exit_settle_s
+        )
+        self.checker = Checker(self.layout)
+        self.db = make_engine(settings.db_url)
+        self.log = MessageLog(self.db)
+        self.keys = KeyStore(self.db)
+        self.tokens = EntryTokens(self.db, settings.token_ttl_s)
+        self.ledger = SqlLedger(self.db, self.layout.currency)
+        self.hub = Hub(settings.subscriber_queue)
+        self.lock = threading.RLock()  # guards the engine and everything derived from it
+        self.engine = Engine(self.layout, self.config)
+        self.sessions = Sessions(
+            self.layout, self.ledger, self.hub.publish, self.config.review_below
+        )
+        self.alerts: deque[dict[str, Any]] = deque(maxlen=200)
+        self.fed_seq = 0
+        self.rejected = 0
+        self.generated_admin_key: str | None = None
+        self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._queued = 0  # messages waiting (approximate; for back-pressure and health)
+        self._thread: threading.Thread | None = None
+        self._last_people = 0.0
+
+    # -- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bootstrap the admin key, rebuild from the log, start the ingestor thread."""
+        self.generated_admin_key = self.keys.ensure_admin(self.settings.admin_key)
+        started = time.perf_counter()
+        with self.lock:
+            self.sessions.load_decisions()
+            for seq, msg in self.log.iter_from(1):
+                self._feed(seq, msg)
+        log.info(
+            "rebuilt %d messages from the log in %.2f s",
+            self.fed_seq,
+            time.perf_counter() - started,
+        )
+        self._thread = threading.Thread(target=self._run, name="walkout-ingestor", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish what was queued, then stop the ingestor (the engine is not finished: the
+        store goes on when the service comes back)."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.hub.close_all()
+        self.db.dispose()
+
+    # -- transports' entry points (thread-safe) ---------------------------------------------
+
+    def parse(self, data: bytes, where: str) -> ParsedBatch:
+        """Parse a payload against this store's layout (shelves and gates must exist)."""
+        return parse_batch(data, where, self.checker)
+
+    def submit(self, msgs: list[AnyMessage], source: str) -> Future[list[int]]:
+        """Queue validated messages; the future gives their log seqs once committed."""
+        fut: Future[list[int]] = Future()
+        if not msgs:
+            fut.set_result([])
+            return fut
+        if self._queued + len(msgs) > self.settings.queue_max:
+            raise Overloaded(f"{self._queued} messages already wait for the log")
+        if self._thread is None:
+            raise RuntimeError("the store is not running")
+        self._queued += len(msgs)
+        self._queue.put(_Job(list(msgs), source, fut))
+        return fut
+
+    def reject(self, source: str, where: str, error: str, raw: bytes) -> None:
+        """Record a rejected payload in the dead-letter table and the log; never raises."""
+        self.rejected += 1
+        log.warning("rejected %s: %s", where, error)
+        try:
+            with self.db.begin() as conn:
+                conn.execute(
+                    insert(db.dead_letters),
+                    [
+                        {
+                            "at": time.time(),
+                            "source": source[:200],
+                            "where": where[:300],
+                            "error": error,
+                            "raw": bytes(raw[:65536]),
+                        }
+                    ],
+                )
+        except Exception:  # the dead letter is best effort; the log line above is not
+            log.exception("could not store a dead letter from %s", where)
+
+    def subscribe(self, account: str | None) -> Subscription:
+        """Live events of one account (or all, for staff), on the caller's event loop."""
+        return self.hub.subscribe(account)
+
+    # -- staff decisions (thread-safe; raise Conflict when they cannot apply) -----------------
+
+    def resolve_review(self, review_id: str, items: dict[str, int], staff: str) -> dict[str, Any]:
+        """Fix a held receipt's items; it is charged at once (unless an ID check is open)."""
+        with self.lock:
+            return self.sessions.resolve(review_id, items, staff)
+
+    def decide_id_check(self, check_id: str, decision: str, staff: str) -> dict[str, Any]:
+        """``confirmed`` keeps the item; ``removed`` takes it off the receipt."""
+        with self.lock:
+            return self.sessions.decide(check_id, decision, staff)
+
+    def reviews(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.sessions.review_views()
+
+    def id_checks(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [c.view() for c in self.sessions.checks.values()]
+
+    # -- reads (thread-safe) ------------------------------------------------------------------
+
+    def cart(self, account: str) -> dict[str, Any]:
+        with self.lock:
+            return self.sessions.cart_view(account, self.engine.carts.get(account))
+
+    def receipts(self, account: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return self.sessions.receipt_views(account)
+
+    def health(self) -> dict[str, Any]:
+        stats = self.engine.buffer.stats
+        return {
+            "ok": self._thread is not None and self._thread.is_alive(),
+            "store_id": self.store_id,
+            "log_length": len(self.log),
+            "fed_seq": self.fed_seq,
+            "queued": self._queued,
+            "engine_t": self.engine.now if self.engine.now > float("-inf") else None,
+            "rejected": self.rejected,
+            "too_late": stats.too_late,
+            "duplicates": stats.duplicates,
+        }
+
+    def snapshot(self) -> dict[str, Any]:
+        """The dashboard's whole picture (shape in docs/service-design.md)."""
+        with self.lock:
+            return self._snapshot()
+
+    # -- the ingestor -----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            jobs = [job]
+            n = len(job.msgs)
+            stop = False
+            while n < self.settings.batch_max:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                jobs.append(more)
+                n += len(more.msgs)
+            self._ingest(jobs)
+            if stop:
+                return
+
+    def _ingest(self, jobs: list[_Job]) -> None:
+        pairs = [(m, j.source) for j in jobs for m in j.msgs]
+        try:
+            seqs = self.log.append(pairs)
+        except Exception as exc:
+            log.exception("log append failed; %d messages not accepted", len(pairs))
+            for j in jobs:
+                self._queued -= len(j.msgs)
+                j.future.set_exception(exc)
+            return
+        i = 0
+        for j in jobs:
+            self._queued -= len(j.msgs)
+            j.future.set_result(seqs[i : i + len(j.msgs)])
+            i += len(j.msgs)
+        with self.lock:
+            for seq, (msg, _) in zip(seqs, pairs, strict=True):
+                try:
+                    self._feed(seq, msg)
+                except Exception:  # one bad step must not stop the store; it is in the log
+                    log.exception("engine failed on log seq %d", seq)
+        self._maybe_people()
+
+    def _feed(self, seq: int, msg: AnyMessage) -> None:
+        """Feed one logged message; callers hold the lock."""
+        if isinstance(msg, EntryMsg):
+            self.sessions.on_entry(msg.account, seq)
+        outputs: list[Output] = self.engine.feed(msg)
+        self.fed_seq = seq
+        for out in outputs:
+            if isinstance(out, CartChange):
+                self.sessions.on_change(out, self.engine.carts.get(out.account), seq)
+            elif isinstance(out, FinalReceipt):
+                self.sessions.on_receipt(out, seq)
+            elif isinstance(out, StoreAlert):
+                alert = {
+                    "type": "alert",
+                    "account": None,
+                    "t": out.t,
+                    "kind": out.kind,
+                    "message": out.message,
+                }
+                self.alerts.append(alert)
+                self.hub.publish(alert, True)
+        if isinstance(msg, TrackMsg) and self.hub.has_staff():
+            self._want_people = True
+
+    _want_people = False
+
+    def _maybe_people(self) -> None:
+        now = time.monotonic()
+        if not self._want_people or now - self._last_people < PEOPLE_EVERY_S:
+            return
+        with self.lock:
+            if hasattr(self.engine, "snapshot"):
+                people = engine_floor(self.engine)[0]
+            else:
+                people = people_now(self.engine)
+        self._want_people = False
+        self._last_people = now
+        self.hub.publish({"type": "people", "account": None, "people": people}, True)
+
+    def _snapshot(self) -> dict[str, Any]:
+        if hasattr(self.engine, "snapshot"):  # the engine's own view of the floor
+            people, plates = engine_floor(self.engine)
+        else:
+            people, plates = people_now(self.engine), stock_now(self.engine, self.layout)
+        carts = [
+            self.sessions.cart_view(account, cart) for account, cart in self.engine.carts.items()
+        ]
+        return {
+            "store_id": self.store_id,
+            "t": self.engine.now if self.engine.now > float("-inf") else None,
+            "layout": {
+                "plates": [p.model_dump(mode="json") for p in self.layout.plates],
+                "gates": [g.model_dump(mode="json") for g in self.layout.gates],
+            },
+            "products": {
+                p.sku: {
+                    "name": p.name,
+                    "price": str(p.price),
+                    "age_restricted": p.age_restricted,
+                    "weight_g": p.weight_g,
+                }
+                for p in self.layout.products
+            },
+            "people": people,
+            "plates": plates,
+            "carts": carts,
+            "reviews": self.sessions.review_views(),
+            "id_checks": [c.view() for c in self.sessions.checks.values()],
+            "alerts": list(self.alerts),
+        }
+
+
+LOW_UNITS = 2.0
+"""A plate with fewer planogram units than this shows as low (restock)."""
+
+
+def engine_floor(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """People and plates from ``Engine.snapshot()``, in the dashboard's JSON shape."""
+    snap: Any = engine.snapshot()  # type: ignore[attr-defined]
+    people = [
+        {
+            "pid": p.pid,
+            "account": p.account,
+            "pos": list(p.pos),
+            "hands": [list(h) for h in p.hands],
+            "seen_t": p.seen_t,
+        }
+        for p in snap.people
+    ]
+    plates = [
+        {
+            "id": v.plate,
+            "shelf": v.shelf,
+            "counts": v.counts,
+            "level_g": v.level_g,
+            "low": v.units < LOW_UNITS,
+            "misplaced": [{"sku": u.sku, "g": u.weight_g} for u in v.loose if u.misplaced],
+            "loose": [
+                {"uid": u.uid, "sku": u.sku, "g": u.weight_g, "misplaced": u.misplaced}
+                for u in v.loose
+            ],
+        }
+        for v in snap.plates
+    ]
+    return people, plates
+
+
+def people_now(engine: Engine) -> list[dict[str, Any]]:
+    """Who is inside and where (until the engine gives its own snapshot)."""
+    tracker = engine.people
+    out = []
+    for person in tracker.people.values():
+        if not person.inside:
+            continue
+        hands = [list(h) for h in tracker.latest_hands(person)]
+        out.append(
+            {
+                "pid": person.pid,
+                "account": person.account,
+                "pos": list(person.last_pos),
+                "hands": hands,
+            }
+        )
+    return out
+
+
+def stock_now(engine: Engine, layout: StoreLayout) -> list[dict[str, Any]]:
+    """Estimated units per plate from ``Engine.stock()`` (no loose units known without it)."""
+    out = []
+    for plate, counts in zip(layout.plates, engine.stock(), strict=False):
+        units = {sku: round(n, 1) for sku, n in counts.items()}
+        out.append(
+            {"id": plate.id, "counts": units, "low": sum(units.values()) < 2, "misplaced": []}
+        )
+    return out
+
+
+class Subscription:
+    """One live listener: events arrive on ``queue`` in the listener's own event loop."""
+
+    def __init__(
+        self, hub: Hub, account: str | None, loop: asyncio.AbstractEventLoop, maxsize: int
+    ) -> None:
+        self.hub = hub
+        self.account = account
+        self.loop = loop
+        # events, then None once the store stops
+        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def _put(self, event: dict[str, Any] | None) -> None:
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:  # a slow listener loses events, never slows the store
+            self.dropped += 1
+
+    def close(self) -> None:
+        self.hub.remove(self)
+
+
+class Hub:
+    """Fan-out of events to subscribers, from any thread to each subscriber's loop.
+
+    Shoppers' subscriptions see their own account's events only; staff subscriptions
+    (account None) see everything, including staff-only events (reviews, alerts, people).
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._subs: list[Subscription] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, account: str | None) -> Subscription:
+        sub = Subscription(self, account, asyncio.get_running_loop(), self.maxsize)
+        with self._lock:
+            self._subs.append(sub)
+        return sub
+
+    def remove(self, sub: Subscription) -> None:
+        with self._lock, contextlib.suppress(ValueError):
+            self._subs.remove(sub)
+
+    def close_all(self) -> None:
+        """Tell every listener the store is stopping (a ``None`` event), and forget them."""
+        with self._lock:
+            subs, self._subs = self._subs, []
+        for sub in subs:
+            with contextlib.suppress(RuntimeError):
+                sub.loop.call_soon_threadsafe(sub._put, None)
+
+    def has_staff(self) -> bool:
+        return any(s.account is None for s in self._subs)
+
+    def publish(self, event: dict[str, Any], staff_only: bool = False) -> None:
+        with self._lock:
+            subs = list(self._subs)
+        for sub in subs:
+            if sub.account is None or (not staff_only and sub.account == event.get("account")):
+                try:
+                    sub.loop.call_soon_threadsafe(sub._put, event)
+                except RuntimeError:  # its loop is closed: the listener is gone
+                    self.remove(sub)

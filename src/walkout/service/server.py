@@ -1,0 +1,111 @@
+"""Running the service: the store, its HTTP server and (optionally) the MQTT bridge.
+
+``run`` is what ``walkout serve`` does in the foreground; ``RunningService`` runs the same in a
+background thread on a socket it binds itself, for tests and benchmarks that need a real server.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+from typing import Any
+
+import uvicorn
+
+from walkout.service.app import create_app
+from walkout.service.runtime import LiveStore
+from walkout.service.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+def _announce(store: LiveStore) -> None:
+    if store.generated_admin_key:
+        print(
+            f"admin API key (shown once, keep it): {store.generated_admin_key}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _start_mqtt(store: LiveStore, settings: ServiceSettings) -> Any:
+    if not settings.mqtt:
+        return None
+    from walkout.service.mqtt import start_mqtt  # only when MQTT is on
+
+    return start_mqtt(store, settings)
+
+
+def run(settings: ServiceSettings) -> None:
+    """Serve in the foreground until SIGINT/SIGTERM, then stop cleanly."""
+    store = LiveStore(settings)
+    store.start()
+    _announce(store)
+    bridge = None
+    try:
+        bridge = _start_mqtt(store, settings)
+        print(
+            f"walkout serving store {store.store_id!r} on http://{settings.host}:{settings.port}"
+            f" (log {len(store.log)} messages)",
+            file=sys.stderr,
+            flush=True,
+        )
+        uvicorn.run(create_app(store), host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        if bridge is not None:
+            bridge.close()
+        store.stop()
+
+
+class RunningService:
+    """The whole service in a background thread on a loopback port of its own."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.store = LiveStore(settings)
+        self.bridge: Any = None
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((settings.host, settings.port))
+        self.port: int = self._sock.getsockname()[1]
+        self.url = f"http://{settings.host}:{self.port}"
+        self.ws_url = f"ws://{settings.host}:{self.port}"
+        config = uvicorn.Config(
+            create_app(self.store), log_level="warning", lifespan="off", ws="websockets"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def start(self, timeout_s: float = 20.0) -> RunningService:
+        self.store.start()
+        self.bridge = _start_mqtt(self.store, self.settings)
+        self._thread.start()
+        ready = threading.Event()
+
+        def poll() -> None:
+            while not self._server.started and self._thread.is_alive():
+                ready.wait(0.01)
+            ready.set()
+
+        poll()
+        if not self._server.started:
+            raise RuntimeError("the HTTP server did not start")
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        if self.bridge is not None:
+            self.bridge.close()
+        self.store.stop()
+        self._sock.close()
+
+    def __enter__(self) -> RunningService:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

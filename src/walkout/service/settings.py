@@ -1,0 +1,65 @@
+"""Settings of ``walkout serve``: one validated model, every option documented."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ServiceSettings(BaseModel):
+    """What a store operator may set; defaults run a single-box store out of the box."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    store_dir: Path = Field(description="Folder holding the store's store.json (its layout).")
+    db_url: str = Field(
+        "sqlite:///walkout.db",
+        description="SQLAlchemy URL of the durable log: a SQLite file (WAL, synchronous FULL) "
+        "or PostgreSQL as postgresql+psycopg://user@host/db. One service per database.",
+    )
+    host: str = Field("127.0.0.1", description="HTTP listen address.")
+    port: int = Field(8000, ge=0, le=65535, description="HTTP port (0 = any free port).")
+    mqtt: bool = Field(True, description="Run the MQTT bridge (False: HTTP only).")
+    mqtt_url: str | None = Field(
+        None, description="Broker to use, mqtt://user:pass@host:port; None starts mosquitto."
+    )
+    mqtt_port: int | None = Field(
+        None, ge=0, le=65535, description="Port of the embedded broker (None: a free one)."
+    )
+    mqtt_state_dir: Path | None = Field(
+        None, description="Where the embedded broker keeps its files (None: beside the DB)."
+    )
+    mqtt_publish_receipts: bool = Field(
+        True, description="Publish final receipts on walkout/S/out/receipts/{account}."
+    )
+    admin_key: str | None = Field(
+        None,
+        min_length=16,
+        description="Bootstrap admin API key; None generates one on first start and prints it.",
+    )
+    reorder_window_s: float = Field(
+        0.5,
+        gt=0,
+        description="The engine's reorder window. A live feed on a local network is late by "
+        "milliseconds; a longer window delays every receipt by as much.",
+    )
+    exit_settle_s: float = Field(
+        0.2, ge=0, description="A receipt is final this long (store clock) after the exit."
+    )
+    batch_max: int = Field(
+        5000,
+        ge=1,
+        description="Most messages committed in one transaction. Larger batches amortise the "
+        "fsync (throughput); each waits for the whole batch's commit (latency).",
+    )
+    queue_max: int = Field(
+        200_000,
+        ge=1,
+        description="Messages waiting for the log; beyond it submit() fails fast (back-pressure) "
+        "instead of growing memory.",
+    )
+    token_ttl_s: float = Field(900.0, gt=0, description="How long an entry token is valid.")
+    subscriber_queue: int = Field(
+        1000, ge=1, description="Events held per live subscriber; more are dropped and counted."
+    )
