@@ -46,6 +46,7 @@ from walkout.service.messages import Checker, MessageError, parse_payload
 
 if TYPE_CHECKING:
     from walkout.service.broker import EmbeddedBroker
+    from walkout.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -252,8 +253,10 @@ class MqttBridge:
         self._closed = True
         with self._idle:
             self._idle.wait_for(lambda: self._pending == 0, drain_s)
-        if self._receipt_loop is not None and self._receipt_task is not None:
-            self._receipt_loop.call_soon_threadsafe(self._receipt_task.cancel)
+        loop, task = self._receipt_loop, self._receipt_task
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # its loop already ended with the store
+                loop.call_soon_threadsafe(task.cancel)
         if self._receipt_thread is not None:
             self._receipt_thread.join(5.0)
         self.client.disconnect()
@@ -410,34 +413,37 @@ class MqttBridge:
     def _start_receipts(self) -> None:
         """Forward the store's receipt events to ``walkout/S/out/receipts/{account}``.
 
-        LiveStore hands events over on an asyncio queue, so the pump runs its own small event
-        loop in a thread; publishing is thread-safe in paho.
+        LiveStore hands events over on an asyncio queue bound to the subscriber's loop, so the
+        pump runs its own small event loop in a thread; paho's publish is thread-safe.
         """
-        ready = threading.Event()
+        subscribed = threading.Event()
 
         def run() -> None:
             loop = asyncio.new_event_loop()
             self._receipt_loop = loop
-            asyncio.set_event_loop(loop)
             try:
-                self._receipt_task = loop.create_task(self._pump_receipts())
-                ready.set()
+                self._receipt_task = loop.create_task(self._pump_receipts(subscribed))
                 with contextlib.suppress(asyncio.CancelledError):
                     loop.run_until_complete(self._receipt_task)
+            except Exception:
+                log.exception("the MQTT receipt pump stopped")
             finally:
-                ready.set()
+                subscribed.set()
                 loop.close()
 
         self._receipt_thread = threading.Thread(target=run, name="mqtt-receipts", daemon=True)
         self._receipt_thread.start()
-        ready.wait(5.0)
+        subscribed.wait(5.0)
 
-    async def _pump_receipts(self) -> None:
+    async def _pump_receipts(self, subscribed: threading.Event) -> None:
         sub = self.store.subscribe(None)
+        subscribed.set()
         try:
             while True:
                 event = await sub.queue.get()
-                if not isinstance(event, dict) or event.get("type") != "receipt":
+                if event is None:  # the store is stopping
+                    return
+                if event.get("type") != "receipt":
                     continue
                 account = str(event.get("account") or "unknown")
                 topic = f"walkout/{self.store_id}/out/receipts/{_topic_safe(account)}"
@@ -479,19 +485,18 @@ class MqttService:
             self.broker.close()
 
 
-def broker_state_dir(settings: Any) -> Path:
+def broker_state_dir(settings: ServiceSettings) -> Path:
     """Where the embedded broker keeps its files: stable across restarts, beside the DB."""
-    explicit = getattr(settings, "mqtt_state_dir", None)
-    if explicit:
-        return Path(explicit)
-    db_url = str(getattr(settings, "db_url", "") or "")
+    if settings.mqtt_state_dir is not None:
+        return Path(settings.mqtt_state_dir)
+    db_url = settings.db_url
     if db_url.startswith("sqlite:///") and db_url != "sqlite:///:memory:":
         db = Path(db_url.removeprefix("sqlite:///"))
         return db.parent / f"{db.name}.mqtt"
     return Path.home() / ".local" / "state" / "walkout" / "mqtt"
 
 
-def start_mqtt(store: StoreLike, settings: Any) -> MqttService:
+def start_mqtt(store: StoreLike, settings: ServiceSettings) -> MqttService:
     """Connect the store to MQTT: the broker at ``settings.mqtt_url``, or an embedded one.
 
     With no ``mqtt_url``, Debian's mosquitto is started on 127.0.0.1 (see ``broker.py``) and the
@@ -500,17 +505,13 @@ def start_mqtt(store: StoreLike, settings: Any) -> MqttService:
     from walkout.service.broker import EmbeddedBroker
 
     broker: EmbeddedBroker | None = None
-    url = getattr(settings, "mqtt_url", None)
+    url = settings.mqtt_url
     if not url:
-        broker = EmbeddedBroker(
-            broker_state_dir(settings), port=getattr(settings, "mqtt_port", None)
-        ).start()
+        broker = EmbeddedBroker(broker_state_dir(settings), port=settings.mqtt_port).start()
         url = broker.url
         print(f"MQTT broker for devices: {broker.device_url}", file=sys.stderr, flush=True)
     try:
-        bridge = MqttBridge(
-            store, url, publish_receipts=getattr(settings, "mqtt_publish_receipts", True)
-        ).start()
+        bridge = MqttBridge(store, url, publish_receipts=settings.mqtt_publish_receipts).start()
     except BaseException:
         if broker is not None:
             broker.close()
