@@ -52,7 +52,13 @@ def run(settings: ServiceSettings) -> None:
             file=sys.stderr,
             flush=True,
         )
-        uvicorn.run(create_app(store), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            create_app(store),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            ws="websockets-sansio",
+        )
     finally:
         if bridge is not None:
             bridge.close()
@@ -73,7 +79,7 @@ class RunningService:
         self.url = f"http://{settings.host}:{self.port}"
         self.ws_url = f"ws://{settings.host}:{self.port}"
         config = uvicorn.Config(
-            create_app(self.store), log_level="warning", lifespan="off", ws="websockets"
+            create_app(self.store), log_level="warning", lifespan="off", ws="websockets-sansio"
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
