@@ -327,7 +327,7 @@ class MqttBridge:
             msgs = parse_payload(msg.payload, topic, self._checker)
             check_topic(kind, name, msgs)
         except Exception as exc:  # MessageError, TopicError, or anything odd in a payload
-            self._dead(topic, _describe(exc), msg.payload, mid, qos)
+            self._dead(topic, _describe(exc, topic), msg.payload, mid, qos)
             return
         if not msgs:
             self._ack(mid, qos, generation)
@@ -458,9 +458,11 @@ def _topic_safe(name: str) -> str:
     return "".join("_" if c in "/+#\0" else c for c in name) or "_"
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, topic: str) -> str:
     if isinstance(exc, MessageError):
-        return exc.what  # the topic is beside it in the dead letter already
+        # The topic is beside the error in the dead letter; keep only an item's index.
+        at = exc.where.removeprefix(topic)
+        return f"{at.strip()}: {exc.what}" if at.strip() else exc.what
     text = str(exc).strip() or type(exc).__name__
     return text if isinstance(exc, ValueError) else f"{type(exc).__name__}: {text}"
 
