@@ -21,12 +21,12 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from sqlalchemy import select
 
-from walkout.engine import CartChange
+from walkout.engine.cart import CartChange, WeightEvent
 from walkout.explain import PLOT_MARGIN_S, plot_changes
 from walkout.recording.files import EventsWriter, write_store
 from walkout.recording.models import MESSAGE_ADAPTER, StoreLayout, TrackMsg, WeightMsg
 from walkout.service import db
-from walkout.service.auth import Principal
+from walkout.service.auth import Principal, principal_of
 
 KEEPALIVE_S = 15.0
 """Seconds between comment lines on a quiet stream, so proxies and browsers keep it open."""
@@ -36,6 +36,9 @@ RETRY_MS = 2000
 
 MAX_TRACE_EVENTS = 4
 """Most weight events drawn side by side in one review picture (the least sure ones)."""
+
+SPAN_GUESS_S = 1.0
+"""How long before its end an event is drawn as starting when its review gives no start."""
 
 TRACE_CACHE = 64
 """Review pictures kept in memory; the log never changes, so neither does a picture."""
@@ -47,13 +50,14 @@ class _Store(Protocol):
     """What these routes need of ``LiveStore`` (kept narrow so the routes are easy to test)."""
 
     layout: StoreLayout
-    keys: Any
     log: Any
     db: Any
 
     def snapshot(self) -> dict[str, Any]: ...
 
     def subscribe(self, account: str | None) -> Any: ...
+
+    def reviews(self) -> list[dict[str, Any]]: ...
 
 
 def _store(request: Request) -> _Store:
@@ -67,9 +71,7 @@ def staff_key(
     key: Annotated[str | None, Query(description="Staff key, for EventSource and <img>.")] = None,
 ) -> Principal:
     """A staff (or admin) key from the header or the query string, else 401/403."""
-    principal: Principal | None = _store(request).keys.lookup(x_api_key or key)
-    if principal is None:
-        raise HTTPException(401, "a valid API key is needed (X-API-Key header or ?key=)")
+    principal = principal_of(request, x_api_key or key)
     if not principal.may("staff"):
         raise HTTPException(403, f"a staff key is needed; this is a {principal.role} key")
     return principal
@@ -144,18 +146,42 @@ _plot_lock = threading.Lock()  # pyplot keeps global state; one figure at a time
 
 
 def _review_changes(store: _Store, review_id: str) -> list[CartChange]:
-    """The cart changes behind a review, least sure first, at most ``MAX_TRACE_EVENTS``."""
-    finder = getattr(store, "review_changes", None)
-    if finder is None:
-        raise HTTPException(501, "this service cannot find the events of a review yet")
-    try:
-        changes: Sequence[CartChange] | None = finder(review_id)
-    except KeyError:
-        changes = None
-    if changes is None:
+    """The doubtful cart changes of a review, least sure first, at most ``MAX_TRACE_EVENTS``.
+
+    The review carries each change's explanation (shelf, plates, times, grams); that is all
+    the picture needs, so the change is rebuilt from it rather than kept alive in memory.
+    """
+    review = next((r for r in store.reviews() if str(r.get("id")) == review_id), None)
+    if review is None:
         raise HTTPException(404, f"no review {review_id!r}")
+    changes = [_change_of(review.get("account") or "", e) for e in review.get("explanations", [])]
     chosen = sorted(changes, key=lambda c: c.confidence)[:MAX_TRACE_EVENTS]
     return sorted(chosen, key=lambda c: c.event.t_start)
+
+
+def _change_of(account: str, e: dict[str, Any]) -> CartChange:
+    t_end = float(e["t"])
+    t_start = float(e.get("t_start", t_end - SPAN_GUESS_S))
+    event = WeightEvent(
+        event_id=int(e.get("change_id", 0)),
+        shelf=str(e["shelf"]),
+        plates=tuple(e["plates"]),
+        t_start=t_start,
+        t_step=float(e.get("t_step", t_start)),
+        t_end=t_end,
+        delta_g=tuple(float(g) for g in e["delta_g"]),
+    )
+    return CartChange(
+        change_id=int(e.get("change_id", 0)),
+        parent_id=None,
+        account=account,
+        kind=str(e["kind"]),
+        items={str(k): int(v) for k, v in e["items"].items()},
+        event=event,
+        products=(),
+        people=(),
+        confidence=float(e.get("confidence", 1.0)),
+    )
 
 
 def _window_messages(store: _Store, changes: Sequence[CartChange]) -> list[WeightMsg | TrackMsg]:

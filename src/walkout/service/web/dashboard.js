@@ -5,12 +5,13 @@
 
 (() => {
   const PX = 60; // SVG units per metre
+  const DEPTH_GAIN = 1.6; // shelf levels share a plate's depth on the map; widen it a little
   const SVG_NS = "http://www.w3.org/2000/svg";
   const REFRESH_MS = 5000; // the stream has no stock events, so counts are re-read this often
   const MAX_RECEIPTS = 20;
   const MAX_ALERTS = 50;
   const CLOSED_REVIEW = new Set(["resolved", "closed", "done", "charged"]);
-  const CLOSED_ID_CHECK = new Set(["confirmed", "removed", "resolved", "closed", "done"]);
+  const CLOSED_ID_CHECK = new Set(["confirmed", "removed", "void", "resolved", "closed", "done"]);
 
   const params = new URLSearchParams(location.search);
   const key = params.get("key") || "";
@@ -206,6 +207,8 @@
       }
       case "receipt":
         state.carts.delete(ev.account);
+        // A held receipt comes again once staff decide: show its latest state only.
+        state.receipts = state.receipts.filter((r) => (r.session_id || r.account) !== (ev.session_id || ev.account));
         state.receipts.unshift(ev);
         state.receipts.length = Math.min(state.receipts.length, MAX_RECEIPTS);
         renderCarts();
@@ -309,13 +312,30 @@
       const [w, d] = p.size;
       const [fx, fy] = p.facing;
       const [ax, ay] = [-fy, fx];
-      const dd = d / n;
+      const dd = (d * DEPTH_GAIN) / n; // drawn deeper than it is, into the aisle, to be legible
       const off = -d / 2 + (level + 0.5) * dd; // lowest level at the back, top one at the aisle
       const cx = p.center[0] + fx * off, cy = p.center[1] + fy * off;
       const hw = w / 2 - 0.01, hd = dd / 2 - 0.008;
       const corners = [[-1, -1], [1, -1], [1, 1], [-1, 1]].map(([sa, sd]) =>
         [cx + ax * hw * sa + fx * hd * sd, cy + ay * hw * sa + fy * hd * sd]);
-      return { plate: p, corners, mark: [cx + fx * hd * 0.2, cy + fy * hd * 0.2] };
+      return { plate: p, line: p._line, corners, mark: [cx + fx * hd * 0.2, cy + fy * hd * 0.2] };
+    });
+  }
+
+  /** One pale backdrop per shelf line, so its levels read as one fixture. */
+  function lineBackdrops(strips) {
+    const boxes = new Map();
+    for (const s of strips) {
+      const b = boxes.get(s.line) || { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+      for (const [x, y] of s.corners) {
+        b.x0 = Math.min(b.x0, x); b.y0 = Math.min(b.y0, y); b.x1 = Math.max(b.x1, x); b.y1 = Math.max(b.y1, y);
+      }
+      boxes.set(s.line, b);
+    }
+    return [...boxes.values()].map((b) => {
+      const pad = 0.03;
+      const [x, y] = toPx(b.x0 - pad, b.y1 + pad);
+      return svg("rect", { class: "fixture", x, y, width: (b.x1 - b.x0 + 2 * pad) * PX, height: (b.y1 - b.y0 + 2 * pad) * PX, rx: 3 });
     });
   }
 
@@ -350,7 +370,9 @@
       nodes.push(svg("line", { class: "grid-line", x1: left, y1: py, x2: right, y2: py }));
     }
     map.plateEls.clear();
-    for (const strip of plateStrips(layout.plates)) {
+    const strips = plateStrips(layout.plates);
+    nodes.push(...lineBackdrops(strips));
+    for (const strip of strips) {
       const pts = strip.corners.map(([x, y]) => toPx(x, y).map((v) => v.toFixed(1)).join(",")).join(" ");
       const poly = svg("polygon", { class: "plate", points: pts, testid: `plate-${strip.plate.id}` });
       poly.append(svg("title"));
@@ -598,10 +620,26 @@
     recompute();
     return el("div", { class: "item review", testid: `review-${id}`, "data-account": r.account },
       el("div", { class: "head" }, el("span", { class: "who" }, r.account || "?"), el("span", { class: "meta" }, r.session_id ? `session ${r.session_id}` : "")),
-      el("ul", { class: "reasons" }, (r.reasons || []).map((why) => el("li", {}, why))),
+      (r.explanations || []).length ? el("ul", { class: "doubts" }, r.explanations.map(doubtLine)) : null,
+      el("details", { class: "reasons-box" }, el("summary", {}, "engine's reasons"),
+        el("ul", { class: "reasons" }, (r.reasons || []).map((why) => el("li", {}, why)))),
       trace, editor,
       el("div", { class: "actions" }, picker, el("span", {}, "total ", totalEl), resolve),
       error);
+  }
+
+  /** One doubtful change in words: what, where, how sure, and who else could have done it. */
+  function doubtLine(e) {
+    const what = Object.entries(e.items || {}).map(([sku, n]) => `${n} × ${productName(sku)}`).join(", ");
+    const grams = (e.delta_g || []).reduce((a, g) => a + g, 0);
+    const who = (e.people || []).map((p) => `${p.account || "no account"} ${(100 * p.posterior).toFixed(0)}%`).join(", ");
+    const alt = (e.products || []).slice(1, 3).map((p) => `${p.description} ${(100 * p.posterior).toFixed(0)}%`).join("; ");
+    return el("li", {},
+      el("strong", {}, `${e.kind === "putback" ? "put back" : "picked"} ${what}`),
+      ` on ${(e.plates || []).join("+")} at ${fmtT(e.t)}, ${grams >= 0 ? "+" : ""}${grams.toFixed(0)} g, `,
+      el("span", { class: "sure" }, `${(100 * (e.confidence ?? 0)).toFixed(0)}% sure`),
+      who ? el("div", { class: "meta" }, `who: ${who}`) : null,
+      alt ? el("div", { class: "meta" }, `or: ${alt}`) : null);
   }
 
   // ---- ID checks ---------------------------------------------------------------------------

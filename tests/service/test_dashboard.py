@@ -1,0 +1,280 @@
+"""The staff dashboard end to end: the real service, a simulated store fed over HTTP, the page
+in headless Debian Chromium.
+
+Each test starts the whole service (``RunningService``: LiveStore, SQLite log, uvicorn) on a
+short seeded ``easy`` recording, opens ``/dashboard`` with a staff key and feeds the
+recording's messages in store-time slices with ``POST /v1/messages``, asserting what staff see
+after each slice. Nothing sleeps: every wait is Playwright's, with a deadline.
+
+Seeds, measured with the live engine config: seed 7 holds one shopper whose receipt goes to
+review (a put-back the engine is not sure of); seed 6 one shopper who takes an age-restricted
+product (an ID check).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from walkout.recording.files import iter_messages
+from walkout.sim import simulate
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 20_000
+"""Longest any one thing may take to show on the page (the engine decides within ~2 s)."""
+
+BATCH = 2000
+"""Messages per POST (well under the service's batch_max)."""
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
+)
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@dataclass
+class Store:
+    """A running service on a simulated recording, with keys of every role."""
+
+    url: str
+    folder: Path
+    messages: list[dict[str, Any]]
+    truth: dict[str, Any]
+    staff: str
+    device: str
+    shopper: str
+    sent_until: float = float("-inf")
+
+    def feed_until(self, t: float) -> None:
+        """POST every message with sent_until < t' <= t, in store-time order, as a device."""
+        batch = [m for m in self.messages if self.sent_until < m["t"] <= t]
+        for i in range(0, len(batch), BATCH):
+            r = httpx.post(
+                f"{self.url}/v1/messages",
+                content=json.dumps(batch[i : i + BATCH]),
+                headers={"X-API-Key": self.device, "Content-Type": "application/json"},
+                timeout=30,
+            )
+            assert r.status_code == 202, r.text
+        self.sent_until = t
+
+    def get(self, path: str, key: str | None = None) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", headers={"X-API-Key": key or self.staff}, timeout=30)
+
+    def page_url(self, key: str) -> str:
+        return f"{self.url}/dashboard/dashboard.html?key={key}"
+
+
+def _service(tmp: Path, seed: int) -> Iterator[Store]:
+    from walkout.service.server import RunningService
+    from walkout.service.settings import ServiceSettings
+
+    folder = tmp / f"easy-{seed}"
+    simulate(folder, "easy", seed=seed, minutes=1.0)
+    # A live feed on a local network arrives in time order; the file's up-to-2-s-late lines
+    # would be "too late" for the live reorder window.
+    messages = sorted(
+        (m.model_dump(mode="json", exclude_none=True) for m in iter_messages(folder)),
+        key=lambda m: m["t"],
+    )
+    truth = json.loads((folder / "truth.json").read_text())
+    admin = "dashboard-test-admin-key"
+    settings = ServiceSettings(
+        store_dir=folder,
+        db_url=f"sqlite:///{tmp / f'walkout-{seed}.db'}",
+        port=0,
+        mqtt=False,
+        admin_key=admin,
+    )
+    with RunningService(settings) as svc:
+
+        def key(role: str, account: str | None = None) -> str:
+            body = {"role": role, "name": f"test {role}", "account": account}
+            r = httpx.post(
+                f"{svc.url}/v1/admin/keys", json=body, headers={"X-API-Key": admin}, timeout=30
+            )
+            assert r.status_code == 201, r.text
+            return str(r.json()["key"])
+
+        account = truth["receipts"][0]["account"]
+        yield Store(
+            svc.url,
+            folder,
+            messages,
+            truth,
+            staff=key("staff"),
+            device=key("device"),
+            shopper=key("shopper", account),
+        )
+
+
+@pytest.fixture(scope="module")
+def review_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    yield from _service(tmp_path_factory.mktemp("dash-review"), seed=7)
+
+
+@pytest.fixture(scope="module")
+def id_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    yield from _service(tmp_path_factory.mktemp("dash-id"), seed=6)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh page; closed before the service stops, so no event stream keeps it waiting."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, f"the page threw: {errors}"
+
+
+def _open(page: Any, store: Store) -> None:
+    page.goto(store.page_url(store.staff))
+    expect(page.get_by_test_id("status")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
+    expect(page.get_by_test_id("store-map")).to_be_visible()
+
+
+def _person_xy(page: Any, account: str) -> tuple[float, float]:
+    dot = page.locator(f'[data-testid^="person-"][data-account="{account}"]')
+    expect(dot).to_have_count(1, timeout=WAIT_MS)
+    return float(dot.get_attribute("data-x")), float(dot.get_attribute("data-y"))
+
+
+def test_pick_shows_in_the_cart_and_the_shopper_moves_on_the_map(
+    page: Any, review_store: Store
+) -> None:
+    store = review_store
+    _open(page, store)
+    account = store.truth["receipts"][0]["account"]
+    first_pick = next(e for e in store.truth["events"] if e["kind"] == "pick")
+
+    # The shopper is in and walking, nothing taken yet.
+    store.feed_until(first_pick["t"] - 3.0)
+    x0, y0 = _person_xy(page, account)
+    expect(page.get_by_test_id(f"cart-{account}")).to_have_count(0)
+
+    # The first pick: the unit shows in the open cart, and the shopper has walked to it.
+    store.feed_until(first_pick["t"] + 3.0)
+    item = page.get_by_test_id(f"cart-item-{account}-{first_pick['sku']}")
+    expect(item).to_be_visible(timeout=WAIT_MS)
+    expect(item).to_have_attribute("data-qty", str(first_pick["qty"]))
+    page.wait_for_function(
+        """([account, x0, y0]) => {
+            const sel = `[data-testid^="person-"][data-account="${account}"]`;
+            const dot = document.querySelector(sel);
+            return dot && Math.hypot(dot.dataset.x - x0, dot.dataset.y - y0) > 0.5;
+        }""",
+        arg=[account, x0, y0],
+        timeout=WAIT_MS,
+    )
+    expect(page.get_by_test_id(f"stock-row-{first_pick['plate']}")).to_be_visible()
+    expect(page.get_by_test_id("count-carts")).to_have_text("1 cart")
+
+
+def test_a_review_is_resolved_from_the_page(page: Any, review_store: Store) -> None:
+    store = review_store
+    _open(page, store)
+    store.feed_until(store.messages[-1]["t"])
+    truth = store.truth["receipts"][0]
+    account = truth["account"]
+
+    card = page.locator(f'[data-testid^="review-"][data-account="{account}"]')
+    expect(card).to_have_count(1, timeout=WAIT_MS)
+    review_id = card.get_attribute("data-testid").removeprefix("review-")
+    # The weight trace of the doubtful event is drawn from the log.
+    trace = page.get_by_test_id(f"review-trace-{review_id}")
+    trace.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "(el) => el.complete && el.naturalWidth > 200", arg=trace.element_handle(), timeout=WAIT_MS
+    )
+    # Staff set the quantities to what the shopper really took, and resolve.
+    for sku, n in truth["items"].items():
+        qty = page.get_by_test_id(f"review-qty-{review_id}-{sku}")
+        if qty.count() == 0:
+            page.get_by_test_id(f"review-add-{review_id}").select_option(sku)
+        qty.fill(str(n))
+    for box in page.locator(f'[data-testid^="review-qty-{review_id}-"]').all():
+        sku = box.get_attribute("data-sku")
+        if sku not in truth["items"]:
+            box.fill("0")
+    page.get_by_test_id(f"review-resolve-{review_id}").click()
+    expect(card).to_have_count(0, timeout=WAIT_MS)
+    expect(page.get_by_test_id("reviews-count")).to_have_text("0")
+
+    receipts = {r["session_id"]: r for r in store.get("/v1/staff/receipts").json()}
+    assert receipts[review_id]["items"] == truth["items"]
+    assert receipts[review_id]["status"] == "charged"
+    expect(page.get_by_test_id(f"receipt-{review_id}")).to_contain_text("charged")
+
+
+def test_an_id_check_is_confirmed_from_the_page(page: Any, id_store: Store) -> None:
+    store = id_store
+    _open(page, store)
+    store.feed_until(store.messages[-1]["t"])
+    account = store.truth["receipts"][0]["account"]
+
+    card = page.locator(f'[data-testid^="id-check-"][data-account="{account}"]')
+    expect(card).to_have_count(1, timeout=WAIT_MS)
+    check_id = card.get_attribute("data-testid").removeprefix("id-check-")
+    page.get_by_test_id(f"id-check-confirm-{check_id}").click()
+    expect(card).to_have_count(0, timeout=WAIT_MS)
+
+    checks = {c["id"]: c for c in store.get("/v1/staff/id-checks").json()}
+    assert checks[check_id]["status"] == "confirmed"
+    receipt = next(r for r in store.get("/v1/staff/receipts").json() if r["account"] == account)
+    assert receipt["status"] == "charged"
+
+
+def test_a_shopper_key_opens_nothing(page: Any, review_store: Store) -> None:
+    store = review_store
+    page.goto(store.page_url(store.shopper))
+    expect(page.get_by_test_id("auth-error")).to_be_visible(timeout=WAIT_MS)
+    expect(page.get_by_test_id("status")).to_have_attribute("data-state", "denied")
+    expect(page.get_by_test_id("dashboard")).to_be_hidden()
+
+    for path in ("/v1/staff/snapshot", "/v1/staff/stream", "/v1/staff/reviews/x/trace.png"):
+        by_header = store.get(path, key=store.shopper)
+        by_query = httpx.get(f"{store.url}{path}?key={store.shopper}", timeout=30)
+        nobody = httpx.get(f"{store.url}{path}", timeout=30)
+        assert by_header.status_code == 403, path
+        assert by_query.status_code == 403, path
+        assert nobody.status_code == 401, path
+
+
+@pytest.mark.skipif(not os.environ.get("WALKOUT_DASHBOARD_SHOT"), reason="docs screenshot only")
+def test_docs_screenshot(page: Any, review_store: Store) -> None:
+    """``WALKOUT_DASHBOARD_SHOT=docs/dashboard.png pytest -k docs_screenshot``."""
+    store = review_store
+    _open(page, store)
+    store.feed_until(store.messages[-1]["t"])
+    expect(page.locator('[data-testid^="review-"][data-account]')).to_have_count(1)
+    page.screenshot(path=os.environ["WALKOUT_DASHBOARD_SHOT"], full_page=True)
