@@ -8,7 +8,7 @@ For other service tests (MQTT, dashboard):
     service        a started service on SQLite, MQTT off (function scope) -> Harness
     make_service   factory: make_service(store_dir=..., db_url=..., mqtt=...) -> Harness
     scene_store    a store folder with tests/engine/scenes.small_store()
-    sim_recording  a simulated busy recording (1 min, seed 1; 2 accounts, truth.json)
+    sim_recording  a simulated busy recording (2 min, seed 1; 2 accounts, truth.json)
     postgres_url   a fresh PostgreSQL database URL (skips if the binaries are absent)
     free_port()    a free loopback TCP port; wait_until(fn, what) polls with a deadline
 """
@@ -145,11 +145,11 @@ def scene_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sim_recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A simulated busy store, 1 minute, seed 1: 2 accounts, ~20k messages, truth.json."""
+    """A simulated busy store, 2 minutes, seed 1: 2 accounts, ~37k messages, truth.json."""
     from walkout.sim import simulate
 
     folder = tmp_path_factory.mktemp("sim") / "busy"
-    simulate(folder, preset="busy", seed=1, minutes=1.0)
+    simulate(folder, preset="busy", seed=1, minutes=2.0)
     return folder
 
 
