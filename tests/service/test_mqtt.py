@@ -204,3 +204,44 @@ def test_check_topic_names_the_mismatch() -> None:
         )
     with pytest.raises(TopicError, match="a 'exit' message on a track topic"):
         check_topic("track", "cams", [ExitMsg(t=1, gate="g1")])
+
+
+def test_whole_service_on_postgresql_over_mqtt(
+    broker: EmbeddedBroker,
+    probes,
+    small_recording: SmallRecording,
+    make_service,
+    postgres_url: str,
+) -> None:  # type: ignore[no-untyped-def]
+    """The stack ``walkout serve`` runs (uvicorn, PostgreSQL log, MQTT bridge), with a restart.
+
+    The staff HTTP view of the receipts must agree with what MQTT published, and with replay.
+    """
+    rec = small_recording
+    sid = _store_id(rec)
+    payloads = rec.payloads(sid)
+    third = len(payloads) // 3
+    settings = {
+        "store_dir": rec.folder,
+        "db_url": postgres_url,
+        "mqtt": True,
+        "mqtt_url": broker.url,
+        "reorder_window_s": broker_fixtures.LIVE_CONFIG.reorder_window_s,
+        "exit_settle_s": broker_fixtures.LIVE_CONFIG.exit_settle_s,
+    }
+    out = probes(SERVICE_USER)
+    out.subscribe(f"walkout/{sid}/out/receipts/#")
+    device = probes(DEVICE_USER)
+    first = make_service(**settings)
+    device.publish_many(payloads[:third])
+    wait_until(lambda: len(first.store.log) >= third, "the first third in the log")
+    first.close()
+    device.publish_many(payloads[third:])  # while the service is down
+    second = make_service(**settings)
+    second.wait_fed()
+    wait_until(lambda: len(second.store.log) >= len(payloads), "every message in the log")
+    second.wait_fed()
+    http = {r["account"]: r["items"] for r in second.receipts()}
+    assert http == rec.replay_items
+    wait_until(lambda: set(_latest_receipts(out, sid)) == set(http), "receipts on MQTT")
+    assert _latest_receipts(out, sid) == rec.replay_items
