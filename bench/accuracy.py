@@ -18,17 +18,18 @@ from rich.console import Console
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import recording
+from walkout.engine.config import live_config
 from walkout.eval.baseline import NaiveEngine
 from walkout.eval.score import Score, combine, score_receipts, score_table
 from walkout.recording.files import read_truth
 from walkout.replay import replay
 
 
-def run_one(job: tuple[str, int]) -> tuple[str, int, Score, Score, list[str]]:
-    preset, seed = job
+def run_one(job: tuple[str, int, bool]) -> tuple[str, int, Score, Score, list[str]]:
+    preset, seed, live = job
     folder = recording(preset, seed)
     truth = read_truth(folder)
-    ours = replay(folder)
+    ours = replay(folder, config=live_config() if live else None)
     naive = replay(folder, engine_factory=NaiveEngine)
     s_ours = score_receipts(truth, [r.to_out() for r in ours.receipts])
     s_naive = score_receipts(truth, [r.to_out() for r in naive.receipts])
@@ -54,9 +55,14 @@ def main() -> None:
     parser.add_argument("--seeds", default="1-20")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--show-wrong", action="store_true", help="List every wrong receipt.")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="Run the engine as `walkout serve` does (engine.config.live_config).",
+    )
     args = parser.parse_args()
     presets = args.presets.split(",")
-    jobs = [(p, s) for p in presets for s in parse_seeds(args.seeds)]
+    jobs = [(p, s, args.live) for p in presets for s in parse_seeds(args.seeds)]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run_one, jobs))
     console = Console()
@@ -67,7 +73,9 @@ def main() -> None:
         ours_rows.append((preset, combine(r[2] for r in mine)))
         naive_rows.append((f"{preset} (naive baseline)", combine(r[3] for r in mine)))
     table = score_table(ours_rows + naive_rows, name_header="preset", total=False)
-    table.title = f"walkout vs naive baseline, seeds {args.seeds}"
+    table.title = f"walkout vs naive baseline, seeds {args.seeds}" + (
+        " (live config)" if args.live else ""
+    )
     console.print(table)
     for preset in presets:
         details = [d for r in results if r[0] == preset for d in r[2].details]
