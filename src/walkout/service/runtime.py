@@ -78,9 +78,11 @@ class LiveStore:
         self.rejected = 0
         self.generated_admin_key: str | None = None
         self._queue: queue.Queue[_Job | None] = queue.Queue()
-        self._queued = 0  # messages waiting (approximate; for back-pressure and health)
+        self._queued = 0  # messages waiting for the log (back-pressure and health)
+        self._queued_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._last_people = 0.0
+        self._want_people = False  # a track moved since the last ``people`` event
 
     # -- life cycle ------------------------------------------------------------------------
 
@@ -91,7 +93,7 @@ class LiveStore:
         with self.lock:
             self.sessions.load_decisions()
             for seq, msg in self.log.iter_from(1):
-                self._feed(seq, msg)
+                self._feed_logged(seq, msg)
         log.info(
             "rebuilt %d messages from the log in %.2f s",
             self.fed_seq,
@@ -122,11 +124,12 @@ class LiveStore:
         if not msgs:
             fut.set_result([])
             return fut
-        if self._queued + len(msgs) > self.settings.queue_max:
-            raise Overloaded(f"{self._queued} messages already wait for the log")
         if self._thread is None:
             raise RuntimeError("the store is not running")
-        self._queued += len(msgs)
+        with self._queued_lock:
+            if self._queued + len(msgs) > self.settings.queue_max:
+                raise Overloaded(f"{self._queued} messages already wait for the log")
+            self._queued += len(msgs)
         self._queue.put(_Job(list(msgs), source, fut))
         return fut
 
@@ -224,7 +227,10 @@ class LiveStore:
                     break
                 jobs.append(more)
                 n += len(more.msgs)
-            self._ingest(jobs)
+            try:
+                self._ingest(jobs)
+            except Exception:  # keep ingesting: what was logged is safe, the rest is retried
+                log.exception("ingestor step failed")
             if stop:
                 return
 
@@ -234,29 +240,37 @@ class LiveStore:
             seqs = self.log.append(pairs)
         except Exception as exc:
             log.exception("log append failed; %d messages not accepted", len(pairs))
+            self._dequeued(len(pairs))
             for j in jobs:
-                self._queued -= len(j.msgs)
                 j.future.set_exception(exc)
             return
+        self._dequeued(len(pairs))
         i = 0
         for j in jobs:
-            self._queued -= len(j.msgs)
             j.future.set_result(seqs[i : i + len(j.msgs)])
             i += len(j.msgs)
         with self.lock:
             for seq, (msg, _) in zip(seqs, pairs, strict=True):
-                try:
-                    self._feed(seq, msg)
-                except Exception:  # one bad step must not stop the store; it is in the log
-                    log.exception("engine failed on log seq %d", seq)
+                self._feed_logged(seq, msg)
         self._maybe_people()
+
+    def _dequeued(self, n: int) -> None:
+        with self._queued_lock:
+            self._queued -= n
+
+    def _feed_logged(self, seq: int, msg: AnyMessage) -> None:
+        """Feed one logged message, live or in a rebuild alike; callers hold the lock."""
+        try:
+            self._feed(seq, msg)
+        except Exception:  # one bad step must not stop the store; the message stays logged
+            log.exception("engine failed on log seq %d", seq)
+        self.fed_seq = seq
 
     def _feed(self, seq: int, msg: AnyMessage) -> None:
         """Feed one logged message; callers hold the lock."""
         if isinstance(msg, EntryMsg):
             self.sessions.on_entry(msg.account, seq)
         outputs: list[Output] = self.engine.feed(msg)
-        self.fed_seq = seq
         for out in outputs:
             if isinstance(out, CartChange):
                 self.sessions.on_change(out, self.engine.carts.get(out.account), seq)
@@ -274,8 +288,6 @@ class LiveStore:
                 self.hub.publish(alert, True)
         if isinstance(msg, TrackMsg) and self.hub.has_staff():
             self._want_people = True
-
-    _want_people = False
 
     def _maybe_people(self) -> None:
         now = time.monotonic()
