@@ -25,6 +25,8 @@ import pytest
 
 from walkout.recording.files import iter_messages
 from walkout.sim import simulate
+from walkout.sim.presets import BUSY
+from walkout.sim.simulate import simulate_config
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,12 +86,16 @@ class Store:
         return f"{self.url}/dashboard/dashboard.html?key={key}"
 
 
-def _service(tmp: Path, seed: int) -> Iterator[Store]:
+def _service(tmp: Path, seed: int, crowded: bool = False) -> Iterator[Store]:
     from walkout.service.server import RunningService
     from walkout.service.settings import ServiceSettings
 
-    folder = tmp / f"easy-{seed}"
-    simulate(folder, "easy", seed=seed, minutes=1.0)
+    folder = tmp / f"sim-{seed}"
+    if crowded:  # busy, with people coming in fast enough to fill the store for a picture
+        cfg = BUSY.model_validate({**BUSY.model_dump(), "accounts_per_minute": 6.0})
+        simulate_config(folder, cfg, seed=seed, minutes=2.5)
+    else:
+        simulate(folder, "easy", seed=seed, minutes=1.0)
     # A live feed on a local network arrives in time order; the file's up-to-2-s-late lines
     # would be "too late" for the live reorder window.
     messages = sorted(
@@ -270,11 +276,27 @@ def test_a_shopper_key_opens_nothing(page: Any, review_store: Store) -> None:
         assert nobody.status_code == 401, path
 
 
-@pytest.mark.skipif(not os.environ.get("WALKOUT_DASHBOARD_SHOT"), reason="docs screenshot only")
-def test_docs_screenshot(page: Any, review_store: Store) -> None:
-    """``WALKOUT_DASHBOARD_SHOT=docs/dashboard.png pytest -k docs_screenshot``."""
-    store = review_store
-    _open(page, store)
-    store.feed_until(store.messages[-1]["t"])
-    expect(page.locator('[data-testid^="review-"][data-account]')).to_have_count(1)
-    page.screenshot(path=os.environ["WALKOUT_DASHBOARD_SHOT"], full_page=True)
+SHOT = os.environ.get("WALKOUT_DASHBOARD_SHOT")
+
+
+@pytest.mark.skipif(not SHOT, reason="makes docs/dashboard.png; set WALKOUT_DASHBOARD_SHOT")
+def test_docs_screenshot(page: Any, tmp_path: Path) -> None:
+    """``WALKOUT_DASHBOARD_SHOT=docs/dashboard.png pytest tests/service/test_dashboard.py -k docs``
+
+    A crowded busy store 45 s in (seed 2): three shoppers inside, two receipts in review.
+    """
+    assert SHOT
+    for store in _service(tmp_path, seed=2, crowded=True):
+        _open(page, store)
+        store.feed_until(45.0)
+        expect(page.locator('[data-testid^="review-"][data-account]')).to_have_count(2)
+        expect(page.locator('[data-testid^="person-"]')).to_have_count(3, timeout=WAIT_MS)
+        for img in page.locator('img[data-testid^="review-trace-"]').all():
+            img.scroll_into_view_if_needed()
+            page.wait_for_function(
+                "(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle()
+            )
+        page.evaluate("document.querySelectorAll('.list').forEach((l) => { l.scrollTop = 0; })")
+        page.evaluate("window.scrollTo(0, 0)")
+        page.screenshot(path=SHOT, full_page=True)
+        page.context.close()

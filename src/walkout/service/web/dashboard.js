@@ -10,6 +10,7 @@
   const REFRESH_MS = 5000; // the stream has no stock events, so counts are re-read this often
   const MAX_RECEIPTS = 20;
   const MAX_ALERTS = 50;
+  const UNSURE = 0.95; // a change less sure than this is shown in red on a review card
   const CLOSED_REVIEW = new Set(["resolved", "closed", "done", "charged"]);
   const CLOSED_ID_CHECK = new Set(["confirmed", "removed", "void", "resolved", "closed", "done"]);
 
@@ -632,12 +633,15 @@
   function doubtLine(e) {
     const what = Object.entries(e.items || {}).map(([sku, n]) => `${n} × ${productName(sku)}`).join(", ");
     const grams = (e.delta_g || []).reduce((a, g) => a + g, 0);
-    const who = (e.people || []).map((p) => `${p.account || "no account"} ${(100 * p.posterior).toFixed(0)}%`).join(", ");
-    const alt = (e.products || []).slice(1, 3).map((p) => `${p.description} ${(100 * p.posterior).toFixed(0)}%`).join("; ");
+    const pct = (p) => `${(100 * p).toFixed(0)}%`;
+    const who = (e.people || []).filter((p) => p.posterior >= 0.01)
+      .map((p) => `${p.account || "no account"} ${pct(p.posterior)}`).join(", ");
+    const alt = (e.products || []).slice(1, 3).filter((p) => p.posterior >= 0.01)
+      .map((p) => `${p.description} ${pct(p.posterior)}`).join("; ");
     return el("li", {},
       el("strong", {}, `${e.kind === "putback" ? "put back" : "picked"} ${what}`),
       ` on ${(e.plates || []).join("+")} at ${fmtT(e.t)}, ${grams >= 0 ? "+" : ""}${grams.toFixed(0)} g, `,
-      el("span", { class: "sure" }, `${(100 * (e.confidence ?? 0)).toFixed(0)}% sure`),
+      el("span", { class: (e.confidence ?? 0) < UNSURE ? "sure low" : "sure" }, `${pct(e.confidence ?? 0)} sure`),
       who ? el("div", { class: "meta" }, `who: ${who}`) : null,
       alt ? el("div", { class: "meta" }, `or: ${alt}`) : null);
   }
