@@ -20,8 +20,9 @@ import httpx
 import pytest
 from tests.service.conftest import ADMIN_KEY, free_port, wait_until
 
-from walkout.engine import Engine, EngineConfig, FinalReceipt
+from walkout.engine import Engine, FinalReceipt
 from walkout.recording.files import iter_messages, read_store
+from walkout.service.settings import ServiceSettings
 
 BATCH = 2000
 
@@ -76,7 +77,8 @@ class Served:
 def _reference(recording: Path) -> tuple[list[dict[str, Any]], int]:
     """Receipts of one uninterrupted engine with the service's live config (no ``finish``:
     the live store never ends), and how many messages it took to close the first one."""
-    engine = Engine(read_store(recording), EngineConfig(reorder_window_s=0.5, exit_settle_s=0.2))
+    config = ServiceSettings(store_dir=recording).engine_config()  # the serve defaults
+    engine = Engine(read_store(recording), config)
     receipts: list[dict[str, Any]] = []
     first_done = 0
     for n, msg in enumerate(iter_messages(recording), start=1):

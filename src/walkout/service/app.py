@@ -264,10 +264,10 @@ async def _until_closed(ws: WebSocket) -> None:
 def _add_dashboard(app: FastAPI) -> None:
     """Mount the staff dashboard's routes and page when that part is installed."""
     try:
-        from walkout.service.staff_api import router
+        from walkout.service import staff_api
     except ImportError:
-        router = None
-    if router is not None:
-        app.include_router(router)
+        staff_api = None  # type: ignore[assignment]
+    if staff_api is not None:
+        app.include_router(staff_api.router)
     if WEB_DIR.is_dir():
         app.mount("/dashboard", StaticFiles(directory=WEB_DIR, html=True), name="dashboard")

@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from walkout.engine import CartChange, Engine, EngineConfig, FinalReceipt, StoreAlert
+from walkout.engine import CartChange, Engine, FinalReceipt, StoreAlert
 from walkout.engine.engine import Output
 from walkout.recording.files import AnyMessage, read_store
-from walkout.recording.models import EntryMsg, StoreLayout, TrackMsg
+from walkout.recording.models import EntryMsg, TrackMsg
 from walkout.service import db
 from walkout.service.auth import EntryTokens, KeyStore
 from walkout.service.db import make_engine
@@ -58,9 +58,7 @@ class LiveStore:
         self.settings = settings
         self.layout = read_store(settings.store_dir)
         self.store_id = self.layout.store_id
-        self.config = EngineConfig(
-            reorder_window_s=settings.reorder_window_s, exit_settle_s=settings.exit_settle_s
-        )
+        self.config = settings.engine_config()
         self.checker = Checker(self.layout)
         self.db = make_engine(settings.db_url)
         self.log = MessageLog(self.db)
@@ -294,19 +292,13 @@ class LiveStore:
         if not self._want_people or now - self._last_people < PEOPLE_EVERY_S:
             return
         with self.lock:
-            if hasattr(self.engine, "snapshot"):
-                people = engine_floor(self.engine)[0]
-            else:
-                people = people_now(self.engine)
+            people = engine_floor(self.engine)[0]
         self._want_people = False
         self._last_people = now
         self.hub.publish({"type": "people", "account": None, "people": people}, True)
 
     def _snapshot(self) -> dict[str, Any]:
-        if hasattr(self.engine, "snapshot"):  # the engine's own view of the floor
-            people, plates = engine_floor(self.engine)
-        else:
-            people, plates = people_now(self.engine), stock_now(self.engine, self.layout)
+        people, plates = engine_floor(self.engine)
         carts = [
             self.sessions.cart_view(account, cart) for account, cart in self.engine.carts.items()
         ]
@@ -341,7 +333,7 @@ LOW_UNITS = 2.0
 
 def engine_floor(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """People and plates from ``Engine.snapshot()``, in the dashboard's JSON shape."""
-    snap: Any = engine.snapshot()  # type: ignore[attr-defined]
+    snap = engine.snapshot()
     people = [
         {
             "pid": p.pid,
@@ -368,36 +360,6 @@ def engine_floor(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, A
         for v in snap.plates
     ]
     return people, plates
-
-
-def people_now(engine: Engine) -> list[dict[str, Any]]:
-    """Who is inside and where (until the engine gives its own snapshot)."""
-    tracker = engine.people
-    out = []
-    for person in tracker.people.values():
-        if not person.inside:
-            continue
-        hands = [list(h) for h in tracker.latest_hands(person)]
-        out.append(
-            {
-                "pid": person.pid,
-                "account": person.account,
-                "pos": list(person.last_pos),
-                "hands": hands,
-            }
-        )
-    return out
-
-
-def stock_now(engine: Engine, layout: StoreLayout) -> list[dict[str, Any]]:
-    """Estimated units per plate from ``Engine.stock()`` (no loose units known without it)."""
-    out = []
-    for plate, counts in zip(layout.plates, engine.stock(), strict=False):
-        units = {sku: round(n, 1) for sku, n in counts.items()}
-        out.append(
-            {"id": plate.id, "counts": units, "low": sum(units.values()) < 2, "misplaced": []}
-        )
-    return out
 
 
 class Subscription:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from walkout.engine.config import EngineConfig, live_config
+
 
 class ServiceSettings(BaseModel):
     """What a store operator may set; defaults run a single-box store out of the box."""
@@ -45,7 +47,10 @@ class ServiceSettings(BaseModel):
         "milliseconds; a longer window delays every receipt by as much.",
     )
     exit_settle_s: float = Field(
-        0.2, ge=0, description="A receipt is final this long (store clock) after the exit."
+        0.0,
+        ge=0,
+        description="Extra wait (store clock) after an exit before the receipt is final. 0: "
+        "final as soon as the shelves the party reached have been read past their exit.",
     )
     batch_max: int = Field(
         5000,
@@ -63,3 +68,7 @@ class ServiceSettings(BaseModel):
     subscriber_queue: int = Field(
         1000, ge=1, description="Events held per live subscriber; more are dropped and counted."
     )
+
+    def engine_config(self) -> EngineConfig:
+        """The engine as this service runs it (``live_config`` with these settings)."""
+        return live_config(reorder_window_s=self.reorder_window_s, exit_settle_s=self.exit_settle_s)
