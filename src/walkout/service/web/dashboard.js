@@ -276,7 +276,7 @@
   }
 
   // ---- the map -----------------------------------------------------------------------------
-  const map = { bounds: null, plateEls: new Map(), marks: null, peopleLayer: null, personEls: new Map() };
+  const map = { bounds: null, k: 1, plateEls: new Map(), marks: null, peopleLayer: null, personEls: new Map() };
 
   function toPx(x, y) {
     const b = map.bounds;
@@ -359,6 +359,9 @@
     map.bounds = layoutBounds(layout);
     const b = map.bounds;
     root.setAttribute("viewBox", `0 0 ${(b.x1 - b.x0) * PX} ${(b.y1 - b.y0) * PX}`);
+    // A big store's map is drawn smaller: grow labels and dots so they stay readable.
+    map.k = Math.max(1, ((b.x1 - b.x0) * PX) / 760);
+    root.style.setProperty("--k", map.k);
     const nodes = [];
     const [fx0, fy0] = toPx(b.floor.x0, b.floor.y1);
     nodes.push(svg("rect", { class: "floor", x: fx0, y: fy0, width: (b.floor.x1 - b.floor.x0) * PX, height: (b.floor.y1 - b.floor.y0) * PX }));
@@ -390,7 +393,7 @@
       const [x1, y1] = toPx(g.center[0] - dx, g.center[1] - dy), [x2, y2] = toPx(g.center[0] + dx, g.center[1] + dy);
       nodes.push(svg("line", { class: `gate ${g.kind}`, x1, y1, x2, y2, testid: `gate-${g.id}` }));
       const [lx, ly] = toPx(g.center[0], g.center[1]);
-      nodes.push(svg("text", { class: "gate-label", x: lx, y: ly + 18, text: `${g.id} ${g.kind === "entry" ? "▲ in" : "▼ out"}` }));
+      nodes.push(svg("text", { class: "gate-label", x: lx, y: ly + 18 * map.k, text: `${g.kind === "entry" ? "▲" : "▼"} ${g.id}` }));
     }
     map.marks = svg("g", { class: "marks" });
     map.peopleLayer = svg("g", { class: "people" });
@@ -419,7 +422,7 @@
       poly.firstChild.textContent = `${id}\n${counts}${mis}`;
       if (p && p.misplaced && p.misplaced.length) {
         const [x, y] = toPx(...strip.mark);
-        const m = svg("circle", { class: "mark", cx: x, cy: y, r: 4.5, testid: `misplaced-mark-${id}` });
+        const m = svg("circle", { class: "mark", cx: x, cy: y, r: 4.5 * map.k, testid: `misplaced-mark-${id}` });
         const title = svg("title");
         title.textContent = `${p.misplaced.length} misplaced on ${id}`;
         m.append(title);
@@ -439,7 +442,8 @@
       let node = map.personEls.get(pid);
       if (!node) {
         node = svg("g", { class: "person", testid: `person-${pid}` });
-        node.append(svg("g", { class: "hands" }), svg("circle", { class: "body", r: 8 }), svg("text", { x: 11, y: -9 }));
+        const k = map.k;
+        node.append(svg("g", { class: "hands" }), svg("circle", { class: "body", r: 8 * k }), svg("text", { x: 11 * k, y: -9 * k }));
         map.peopleLayer.append(node);
         map.personEls.set(pid, node);
       }
@@ -452,7 +456,7 @@
       const [px, py] = toPx(x, y);
       node.style.transform = `translate(${px.toFixed(1)}px, ${py.toFixed(1)}px)`;
       node.querySelector("text").textContent = account || "no account";
-      const hands = (person.hands || []).map(([hx, hy]) => svg("circle", { class: "hand", r: 3.5, cx: ((hx - x) * PX).toFixed(1), cy: (-(hy - y) * PX).toFixed(1) }));
+      const hands = (person.hands || []).map(([hx, hy]) => svg("circle", { class: "hand", r: 3.5 * map.k, cx: ((hx - x) * PX).toFixed(1), cy: (-(hy - y) * PX).toFixed(1) }));
       node.firstChild.replaceChildren(...hands);
     }
     for (const [pid, node] of map.personEls) {
