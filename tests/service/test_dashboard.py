@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from walkout.recording.files import iter_messages
+from walkout.recording.files import iter_messages, write_store
 from walkout.sim import simulate
 from walkout.sim.presets import BUSY
 from walkout.sim.simulate import simulate_config
@@ -87,26 +87,33 @@ class Store:
 
 
 def _service(tmp: Path, seed: int, crowded: bool = False) -> Iterator[Store]:
-    from walkout.service.server import RunningService
-    from walkout.service.settings import ServiceSettings
-
+    """A service on a seeded simulated recording (``easy``, or a crowded ``busy``)."""
     folder = tmp / f"sim-{seed}"
     if crowded:  # busy, with people coming in fast enough to fill the store for a picture
         cfg = BUSY.model_validate({**BUSY.model_dump(), "accounts_per_minute": 6.0})
         simulate_config(folder, cfg, seed=seed, minutes=2.5)
     else:
         simulate(folder, "easy", seed=seed, minutes=1.0)
+    truth = json.loads((folder / "truth.json").read_text())
+    yield from _run(
+        tmp, folder, list(iter_messages(folder)), truth["receipts"][0]["account"], truth
+    )
+
+
+def _run(
+    tmp: Path, folder: Path, msgs: list[Any], account: str, truth: dict[str, Any]
+) -> Iterator[Store]:
+    """The real service over ``folder``'s store, with keys of every role; ``msgs`` to feed."""
+    from walkout.service.server import RunningService
+    from walkout.service.settings import ServiceSettings
+
     # A live feed on a local network arrives in time order; the file's up-to-2-s-late lines
     # would be "too late" for the live reorder window.
-    messages = sorted(
-        (m.model_dump(mode="json", exclude_none=True) for m in iter_messages(folder)),
-        key=lambda m: m["t"],
-    )
-    truth = json.loads((folder / "truth.json").read_text())
+    messages = sorted((m.model_dump(mode="json", exclude_none=True) for m in msgs), key=_t)
     admin = "dashboard-test-admin-key"
     settings = ServiceSettings(
         store_dir=folder,
-        db_url=f"sqlite:///{tmp / f'walkout-{seed}.db'}",
+        db_url=f"sqlite:///{folder / 'walkout.db'}",
         port=0,
         mqtt=False,
         admin_key=admin,
@@ -121,7 +128,6 @@ def _service(tmp: Path, seed: int, crowded: bool = False) -> Iterator[Store]:
             assert r.status_code == 201, r.text
             return str(r.json()["key"])
 
-        account = truth["receipts"][0]["account"]
         yield Store(
             svc.url,
             folder,
@@ -131,6 +137,10 @@ def _service(tmp: Path, seed: int, crowded: bool = False) -> Iterator[Store]:
             device=key("device"),
             shopper=key("shopper", account),
         )
+
+
+def _t(msg: dict[str, Any]) -> float:
+    return float(msg["t"])
 
 
 @pytest.fixture(scope="module")
@@ -274,6 +284,33 @@ def test_a_shopper_key_opens_nothing(page: Any, review_store: Store) -> None:
         assert by_header.status_code == 403, path
         assert by_query.status_code == 403, path
         assert nobody.status_code == 401, path
+
+
+def test_a_low_plate_and_a_misplaced_unit_show_as_restock_alerts(page: Any, tmp_path: Path) -> None:
+    """On the engine tests' one-shelf store, 900 g per plate: acct-m takes a cola (the cola
+    plate drops to 1.4 units: low) and sets it down on the chips plate (misplaced)."""
+    from tests.engine.scenes import Scene, small_store
+
+    layout = small_store()
+    write_store(tmp_path, layout)
+    scene = Scene(layout, seed=3, initial_g=900.0)
+    stops = [(1.0, 4.0, 7.0), (2.2, 8.0, 11.0)]
+    scene.shopper("tm", "acct-m", 2.0, stops, reaches=[(0, 4.8, 6.2), (3, 8.8, 10.2)])
+    scene.pick(0, 5.5, 368.0)
+    scene.put(3, 9.5, 368.0)
+    for store in _run(tmp_path, tmp_path, scene.build(20.0), "acct-m", {}):
+        _open(page, store)
+        expect(page.get_by_test_id("stock-row-S1-P1")).not_to_have_attribute("data-state", "low")
+        store.feed_until(20.0)
+        restock = page.get_by_test_id("alert-restock-S1-P1")
+        expect(restock).to_contain_text("Cola: 1 left", timeout=WAIT_MS)
+        expect(page.get_by_test_id("stock-row-S1-P1")).to_have_attribute("data-state", "low")
+        misplaced = page.get_by_test_id("alert-misplaced-S1-P4-0")
+        expect(misplaced).to_contain_text("Cola")
+        expect(misplaced).to_contain_text("where Chips belongs")
+        expect(page.get_by_test_id("misplaced-mark-S1-P4")).to_have_count(1)
+        expect(page.get_by_test_id("stock-status-S1-P4")).to_contain_text("misplaced: Cola")
+        page.context.close()
 
 
 SHOT = os.environ.get("WALKOUT_DASHBOARD_SHOT")
