@@ -104,13 +104,25 @@ def test_staff_decisions_survive_a_restart_without_charging_twice(
     staff = first.client(first.key("staff"))
     check = staff.get("/v1/staff/id-checks").json()[0]
     staff.post(f"/v1/staff/id-checks/{check['id']}", json={"decision": "removed"})
-    _receipt(first, "acct-c", "charged")
+    session = _receipt(first, "acct-c", "charged")["session_id"]
+    # the customer brings the cola back: refunded once, however often staff press the button
+    for _ in range(2):
+        r = staff.post(
+            "/v1/staff/refunds", json={"session_id": session, "amount": "1.29", "key": "ret-1"}
+        )
+        assert r.status_code == 200, r.text
+    too_much = {"session_id": session, "amount": "0.01", "key": "ret-2"}
+    assert staff.post("/v1/staff/refunds", json=too_much).status_code == 409
     first.close()
 
     second = make_service()  # same database: the log is replayed, the decision re-applied
     receipt = _receipt(second, "acct-c", "charged")
     assert receipt["items"] == {"cola": 1}
-    assert [(e["kind"], e["amount"]) for e in second.ledger()] == [("charge", "1.29")]
+    # the rebuild charges nothing again, and does not charge the refund back either
+    assert [(e["kind"], e["amount"]) for e in second.ledger()] == [
+        ("charge", "1.29"),
+        ("refund", "-1.29"),
+    ]
     assert second.client(second.admin_key).get("/v1/staff/id-checks").json()[0]["status"] == (
         "removed"
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -70,6 +71,14 @@ class Resolution(BaseModel):
 
 class IdDecision(BaseModel):
     decision: Literal["confirmed", "removed"]
+
+
+class RefundRequest(BaseModel):
+    session_id: str
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2)
+    key: str = Field(
+        min_length=1, max_length=100, description="Idempotency key: a retry refunds nothing more."
+    )
 
 
 class KeyRequest(BaseModel):
@@ -222,6 +231,14 @@ def create_app(store: LiveStore) -> FastAPI:
             }
             for e in entries
         ]
+
+    @app.post("/v1/staff/refunds")
+    def refund(body: RefundRequest, who: Staff) -> dict[str, Any]:
+        """Give money back on a charged session (returns, goodwill), once per key."""
+        try:
+            return store.refund(body.session_id, body.amount, body.key)
+        except Conflict as exc:
+            raise HTTPException(409, str(exc)) from exc
 
     @app.post("/v1/admin/keys", response_model=KeyCreated, status_code=201)
     def new_key(body: KeyRequest, who: Admin) -> KeyCreated:

@@ -38,8 +38,16 @@ class LedgerEntry:
     at: float
 
 
+def make_entry(
+    key: str, kind: str, session_id: str, account: str, amount: Decimal, currency: str
+) -> LedgerEntry:
+    return LedgerEntry(key, kind, session_id, account, amount, currency, time.time())
+
+
 class PaymentLedger(Protocol):
-    """Where money movements go. A payment provider adapter implements the same three verbs."""
+    """Where money movements go; a payment provider's adapter implements the same two calls."""
+
+    currency: str
 
     def record(self, entry: LedgerEntry) -> bool:
         """Store an entry; False (and nothing done) when its key was already used."""
@@ -97,40 +105,40 @@ class SqlLedger:
             for r in rows
         ]
 
-    def charge(self, session_id: str, account: str, amount: Decimal) -> bool:
-        return self.record(
-            self.make_entry(f"charge:{session_id}", "charge", session_id, account, amount)
-        )
-
     def refund(self, key: str, session_id: str, account: str, amount: Decimal) -> bool:
-        return self.record(self.make_entry(key, "refund", session_id, account, -abs(amount)))
+        """Give money back (a return, a goodwill gesture); ``key`` makes a retry a no-op."""
+        entry = make_entry(key, "refund", session_id, account, -abs(amount), self.currency)
+        return self.record(entry)
 
-    def make_entry(
-        self, key: str, kind: str, session_id: str, account: str, amount: Decimal
-    ) -> LedgerEntry:
-        return LedgerEntry(key, kind, session_id, account, amount, self.currency, time.time())
+
+CHARGING = ("charge", "adjustment")
+"""Entry kinds the charging policy makes; refunds are staff's and the policy leaves them be."""
+
+
+def _charged(ledger: PaymentLedger, session_id: str) -> list[LedgerEntry]:
+    return [e for e in ledger.entries(session_id=session_id) if e.kind in CHARGING]
 
 
 def settle(
-    ledger: SqlLedger, session_id: str, account: str, owed: Decimal
+    ledger: PaymentLedger, session_id: str, account: str, owed: Decimal
 ) -> tuple[LedgerEntry | None, Decimal]:
     """Bring a session's net charge to ``owed``: the charge at first, an adjustment after.
 
     Idempotent: called again with the same amount it does nothing, so it can run on every
-    rebuild. Returns the entry it made (if any) and the session's net charge after it.
+    rebuild. Refunds are not counted (a rebuild must not charge a refund back). Returns the
+    entry it made (if any) and the session's net charge after it.
     """
-    done = ledger.entries(session_id=session_id)
+    done = _charged(ledger, session_id)
     net = sum((e.amount for e in done), Decimal("0"))
     if not done:
-        entry = ledger.make_entry(f"charge:{session_id}", "charge", session_id, account, owed)
+        key, kind, amount = f"charge:{session_id}", "charge", owed
     elif owed == net:
         return None, net
     else:
-        key = f"adjustment:{session_id}:{len(done)}"
-        entry = ledger.make_entry(key, "adjustment", session_id, account, owed - net)
+        key, kind, amount = f"adjustment:{session_id}:{len(done)}", "adjustment", owed - net
+    entry = make_entry(key, kind, session_id, account, amount, ledger.currency)
     if not ledger.record(entry):  # another writer got there first: read what it did
-        again = ledger.entries(session_id=session_id)
-        return None, sum((e.amount for e in again), Decimal("0"))
+        return None, sum((e.amount for e in _charged(ledger, session_id)), Decimal("0"))
     return entry, net + entry.amount
 
 
@@ -210,10 +218,16 @@ class Sessions:
     """
 
     def __init__(
-        self, layout: StoreLayout, ledger: SqlLedger, publish: Publish, review_below: float
+        self,
+        layout: StoreLayout,
+        ledger: PaymentLedger,
+        database: Engine,
+        publish: Publish,
+        review_below: float,
     ) -> None:
         self.products = {p.sku: p for p in layout.products}
         self.ledger = ledger
+        self.db = database
         self.publish = publish
         self.review_below = review_below
         self.open: dict[str, Session] = {}
@@ -225,7 +239,7 @@ class Sessions:
 
     def load_decisions(self) -> None:
         """Staff decisions taken before a restart, applied again as the log is replayed."""
-        with self.ledger.db.connect() as conn:
+        with self.db.connect() as conn:
             for r in conn.execute(select(db.resolutions)).mappings():
                 self.resolutions[r["session_id"]] = json.loads(r["items"])
             for r in conn.execute(select(db.id_decisions)).mappings():
@@ -311,6 +325,24 @@ class Sessions:
         if sess.receipt is not None:
             self._settle(sess)
         return check.view()
+
+    def refund(self, session_id: str, amount: Decimal, key: str) -> dict[str, Any]:
+        """Money back on a charged session, once per ``key`` (a retry returns the same entry)."""
+        sess = self.by_id.get(session_id)
+        if sess is None or sess.status != "charged":
+            raise Conflict(f"no charged session {session_id!r}")
+        full_key = f"refund:{session_id}:{key}"
+        done = self.ledger.entries(session_id=session_id)
+        again = next((e for e in done if e.key == full_key), None)
+        if again is None:
+            paid = sum((e.amount for e in done), Decimal("0"))
+            if amount > paid:
+                raise Conflict(f"refund {amount} is more than the {paid} paid")
+            again = make_entry(
+                full_key, "refund", session_id, sess.account, -amount, self.ledger.currency
+            )
+            self.ledger.record(again)
+        return {"key": again.key, "session_id": session_id, "amount": f"{again.amount:.2f}"}
 
     # -- views -------------------------------------------------------------------------------
 
@@ -445,7 +477,7 @@ class Sessions:
 
     def _store(self, table: Table, row: dict[str, Any]) -> None:
         try:
-            with self.ledger.db.begin() as conn:
+            with self.db.begin() as conn:
                 conn.execute(insert(table), [row])
         except IntegrityError as exc:
             raise Conflict("already decided") from exc

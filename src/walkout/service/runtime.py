@@ -18,6 +18,7 @@ import time
 from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert
@@ -69,7 +70,7 @@ class LiveStore:
         self.lock = threading.RLock()  # guards the engine and everything derived from it
         self.engine = Engine(self.layout, self.config)
         self.sessions = Sessions(
-            self.layout, self.ledger, self.hub.publish, self.config.review_below
+            self.layout, self.ledger, self.db, self.hub.publish, self.config.review_below
         )
         self.alerts: deque[dict[str, Any]] = deque(maxlen=200)
         self.fed_seq = 0
@@ -167,6 +168,11 @@ class LiveStore:
         """``confirmed`` keeps the item; ``removed`` takes it off the receipt."""
         with self.lock:
             return self.sessions.decide(check_id, decision, staff)
+
+    def refund(self, session_id: str, amount: Decimal, key: str) -> dict[str, Any]:
+        """Money back on a charged session; ``key`` makes a retried request a no-op."""
+        with self.lock:
+            return self.sessions.refund(session_id, amount, key)
 
     def reviews(self) -> list[dict[str, Any]]:
         with self.lock:
