@@ -118,3 +118,21 @@ def test_gate_scan_turns_entry_token_into_entry_messages(
     mine = next(r for r in receipts if r["account"] == "acct-a")
     assert mine["items"] == {"cola": 1}
     assert mine["session_id"] == f"acct-a:{r.json()['seq']}"  # deterministic: first entry's seq
+
+
+def test_a_device_clock_far_ahead_is_refused_and_does_not_stall_the_store(
+    service: Harness, two_shoppers: list[Any]
+) -> None:
+    device = service.client(service.key("device", name="gate-ctl"))
+    first, rest = two_shoppers[:100], two_shoppers[100:]
+    assert device.post("/v1/messages", content=as_json(first)).status_code == 202
+    wrong = {"t": first[-1].t + 86_400.0, "type": "exit", "gate": "out"}
+    r = device.post("/v1/messages", content=as_json([wrong]))
+    assert r.status_code == 422
+    assert "ahead of the store clock" in r.json()["errors"][0]["error"]
+    service.feed(rest, service.key("device"))  # the rest is not too late: the clock held
+    assert {r["account"]: r["items"] for r in _charged(service, 2)} == {
+        "acct-a": {"cola": 1},
+        "acct-b": {"chips": 1},
+    }
+    assert service.client().get("/v1/health").json()["too_late"] == 0

@@ -54,6 +54,13 @@ class MessageLog:
         self.next_seq = first + len(rows)
         return list(range(first, self.next_seq))
 
+    def newest(self) -> tuple[float, float] | None:
+        """The newest store time logged and the wall time it arrived (None: empty log)."""
+        m = db.messages.c
+        with self.db.connect() as conn:
+            row = conn.execute(select(m.t, m.received_at).order_by(m.t.desc()).limit(1)).first()
+        return None if row is None else (float(row[0]), float(row[1]))
+
     def iter_from(self, seq: int = 1) -> Iterator[tuple[int, AnyMessage]]:
         """Every logged message from ``seq`` on, in log order (the engine's feed order)."""
         validate = MESSAGE_ADAPTER.validate_json

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 
 import orjson
@@ -42,16 +44,56 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+class StoreClock:
+    """The newest store time logged, and the wall time it arrived: the yardstick for ``t``.
+
+    One device with a wrong clock (a ``t`` hours ahead) would move the engine's clock and make
+    every later message of every device too late; since the log is replayed on start, the store
+    would stay broken. So a message may be ahead of the newest logged time only by the wall
+    time that has passed since, plus ``max_ahead_s`` (a store closed overnight still reopens).
+    """
+
+    def __init__(self, max_ahead_s: float) -> None:
+        self.max_ahead_s = max_ahead_s
+        self.newest_t: float | None = None
+        self.newest_wall = 0.0
+        self._lock = threading.Lock()
+
+    def advance(self, t: float, wall: float) -> None:
+        with self._lock:
+            if self.newest_t is None or t > self.newest_t:
+                self.newest_t, self.newest_wall = t, wall
+
+    def check(self, t: float) -> str | None:
+        """Why ``t`` is too far ahead to be believed, or None."""
+        with self._lock:
+            newest, wall = self.newest_t, self.newest_wall
+        if newest is None:
+            return None
+        allowed = newest + max(time.time() - wall, 0.0) + self.max_ahead_s
+        if t <= allowed:
+            return None
+        return (
+            f"t={t:.3f} is {t - newest:.1f} s ahead of the store clock (newest t={newest:.3f}); "
+            "is this device's clock right?"
+        )
+
+
 class Checker:
     """Checks that a well-formed message fits the store (known shelf with its plate count,
-    known gate), so that nothing the engine cannot use reaches the log."""
+    known gate; with a clock, a believable ``t``), so that nothing the engine cannot use
+    reaches the log."""
 
-    def __init__(self, layout: StoreLayout) -> None:
+    def __init__(self, layout: StoreLayout, clock: StoreClock | None = None) -> None:
         self.shelves = {sid: len(plates) for sid, plates in layout.shelves().items()}
         self.gates = {g.id for g in layout.gates}
+        self.clock = clock
 
     def __call__(self, msg: AnyMessage) -> str | None:
-        return check_references(msg, self.shelves, self.gates)
+        reason = check_references(msg, self.shelves, self.gates)
+        if reason is None and self.clock is not None:
+            reason = self.clock.check(msg.t)
+        return reason
 
 
 def parse_batch(data: bytes, where: str, checker: Checker | None = None) -> ParsedBatch:

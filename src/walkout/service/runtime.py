@@ -32,7 +32,7 @@ from walkout.service.auth import EntryTokens, KeyStore
 from walkout.service.db import make_engine
 from walkout.service.ledger import Sessions, SqlLedger
 from walkout.service.log import MessageLog
-from walkout.service.messages import Checker, ParsedBatch, parse_batch
+from walkout.service.messages import Checker, ParsedBatch, StoreClock, parse_batch
 from walkout.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,8 @@ class LiveStore:
         self.layout = read_store(settings.store_dir)
         self.store_id = self.layout.store_id
         self.config = settings.engine_config()
-        self.checker = Checker(self.layout)
+        self.clock = StoreClock(settings.max_ahead_s)
+        self.checker = Checker(self.layout, self.clock)
         self.db = make_engine(settings.db_url)
         self.log = MessageLog(self.db)
         self.keys = KeyStore(self.db)
@@ -88,6 +89,9 @@ class LiveStore:
     def start(self) -> None:
         """Bootstrap the admin key, rebuild from the log, start the ingestor thread."""
         self.generated_admin_key = self.keys.ensure_admin(self.settings.admin_key)
+        newest = self.log.newest()
+        if newest is not None:
+            self.clock.advance(*newest)
         started = time.perf_counter()
         with self.lock:
             self.sessions.load_decisions()
@@ -249,6 +253,7 @@ class LiveStore:
                 j.future.set_exception(exc)
             return
         self._dequeued(len(pairs))
+        self.clock.advance(max(m.t for m, _ in pairs), time.time())
         i = 0
         for j in jobs:
             j.future.set_result(seqs[i : i + len(j.msgs)])

@@ -52,6 +52,13 @@ class ServiceSettings(BaseModel):
         description="Extra wait (store clock) after an exit before the receipt is final. 0: "
         "final as soon as the shelves the party reached have been read past their exit.",
     )
+    max_ahead_s: float = Field(
+        60.0,
+        gt=0,
+        description="A message whose t is further ahead of the newest logged t than the wall "
+        "time since then plus this is refused: a device with a wrong clock would otherwise "
+        "make every later message too late.",
+    )
     batch_max: int = Field(
         5000,
         ge=1,
