@@ -486,10 +486,22 @@ class PeopleTracker:
                 self._place(person, self.tracks[ids[j]].pos[-1])
             log.info("track ids %s changed people at t=%.2f", ", ".join(ids), t_first)
         else:
-            runner_up = min((c for p, c in costs.items() if p != best), default=math.inf)
-            if best != identity or runner_up - costs[best] < DOUBT_MARGIN:
-                note = f"tracks {', '.join(ids)} met at t={t_first:.1f}; who is who is unsure"
-                self._doubt(t_first, [self.people[self.tracks[tid].person] for tid in ids], note)
+            # The doubt is about the ids that a close alternative order would move, not the
+            # whole knot: a third person whose id no near-best order changes keeps a clean
+            # receipt.
+            kept = costs[identity]
+            moved = sorted(
+                {
+                    ids[i]
+                    for perm, cost in costs.items()
+                    if perm != identity and cost - kept < DOUBT_MARGIN
+                    for i in range(n)
+                    if perm[i] != i
+                }
+            )
+            if moved:
+                note = f"tracks {', '.join(moved)} met at t={t_first:.1f}; who is who is unsure"
+                self._doubt(t_first, [self.people[self.tracks[tid].person] for tid in moved], note)
 
     def _doubt(self, t: float, people: list[Person], note: str) -> None:
         accounts = frozenset(p.account for p in people if p.account is not None)
