@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Protocol
+from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -130,17 +131,21 @@ def review_trace(review_id: str, request: Request, _who: Staff) -> Response:
     changes = _review_changes(store, review_id)
     cache_key = (review_id, tuple(c.change_id for c in changes))
     with _cache_lock:
-        png = _cache.get(cache_key)
+        cache = _caches.setdefault(store, OrderedDict())
+        png = cache.get(cache_key)
     if png is None:
         png = render_trace(store.layout, changes, _window_messages(store, changes))
         with _cache_lock:
-            _cache[cache_key] = png
-            while len(_cache) > TRACE_CACHE:
-                _cache.popitem(last=False)
+            cache[cache_key] = png
+            while len(cache) > TRACE_CACHE:
+                cache.popitem(last=False)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=300"})
 
 
-_cache: OrderedDict[tuple[str, tuple[int, ...]], bytes] = OrderedDict()
+# One cache per store (a process may run several, as the tests do); gone with its store.
+_caches: WeakKeyDictionary[Any, OrderedDict[tuple[str, tuple[int, ...]], bytes]] = (
+    WeakKeyDictionary()
+)
 _cache_lock = threading.Lock()
 _plot_lock = threading.Lock()  # pyplot keeps global state; one figure at a time
 
