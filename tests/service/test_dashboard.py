@@ -177,6 +177,7 @@ def _open(page: Any, store: Store) -> None:
     page.goto(store.page_url(store.staff))
     expect(page.get_by_test_id("status")).to_have_attribute("data-state", "live", timeout=WAIT_MS)
     expect(page.get_by_test_id("store-map")).to_be_visible()
+    assert "key=" not in page.url  # kept for the tab, out of the address bar and history
 
 
 def _person_xy(page: Any, account: str) -> tuple[float, float]:

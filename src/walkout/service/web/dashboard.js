@@ -14,8 +14,16 @@
   const CLOSED_REVIEW = new Set(["resolved", "closed", "done", "charged"]);
   const CLOSED_ID_CHECK = new Set(["confirmed", "removed", "void", "resolved", "closed", "done"]);
 
+  // The key arrives once in the address; it is kept for this tab only and taken out of the
+  // address bar, so it stays out of the history and of anything copied from the address.
+  const KEY_SLOT = "walkout-staff-key";
   const params = new URLSearchParams(location.search);
-  const key = params.get("key") || "";
+  const key = params.get("key") || sessionStorage.getItem(KEY_SLOT) || "";
+  if (params.has("key")) {
+    sessionStorage.setItem(KEY_SLOT, key);
+    params.delete("key");
+    history.replaceState(null, "", location.pathname + (params.size ? `?${params}` : "") + location.hash);
+  }
 
   const state = {
     storeId: null,
@@ -98,6 +106,7 @@
 
   function denied(text) {
     state.live = false;
+    sessionStorage.removeItem(KEY_SLOT);
     setStatus("denied");
     $("auth-error-text").textContent = `The dashboard needs a staff key: ${text}`;
     $("auth-error").hidden = false;
@@ -730,11 +739,14 @@
   $("key-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const k = new FormData(e.target).get("key");
-    if (k) location.search = `?key=${encodeURIComponent(k)}`;
+    if (k) {
+      sessionStorage.setItem(KEY_SLOT, k);
+      location.reload();
+    }
   });
 
   if (!key) {
-    denied("open this page with ?key=<staff key>.");
+    denied("paste one below, or open this page with ?key=<staff key>.");
     return;
   }
   refresh().then(() => {
