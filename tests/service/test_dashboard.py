@@ -83,7 +83,7 @@ class Store:
         return httpx.get(f"{self.url}{path}", headers={"X-API-Key": key or self.staff}, timeout=30)
 
     def page_url(self, key: str) -> str:
-        return f"{self.url}/dashboard/dashboard.html?key={key}"
+        return f"{self.url}/dashboard/?key={key}"  # as docs/dashboard.md says to open it
 
 
 def _service(tmp: Path, seed: int, crowded: bool = False) -> Iterator[Store]:
