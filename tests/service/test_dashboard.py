@@ -271,6 +271,29 @@ def test_an_id_check_is_confirmed_from_the_page(page: Any, id_store: Store) -> N
     assert receipt["status"] == "charged"
 
 
+def test_an_id_check_removes_the_item_from_the_page(
+    page: Any, tmp_path: Path, beer: list[Any]
+) -> None:
+    """The core's ``beer`` scene: acct-c takes a cola and a beer; staff remove the beer."""
+    from tests.engine.scenes import small_store
+
+    write_store(tmp_path, small_store())
+    for store in _run(tmp_path, tmp_path, beer, "acct-c", {}):
+        _open(page, store)
+        store.feed_until(store.messages[-1]["t"])
+        card = page.locator('[data-testid^="id-check-"][data-account="acct-c"]')
+        expect(card).to_contain_text("Beer", timeout=WAIT_MS)
+        check_id = card.get_attribute("data-testid").removeprefix("id-check-")
+        page.get_by_test_id(f"id-check-remove-{check_id}").click()
+        expect(card).to_have_count(0, timeout=WAIT_MS)
+        receipt = page.locator('[data-testid^="receipt-acct-c"]')
+        expect(receipt).to_contain_text("charged", timeout=WAIT_MS)
+        expect(receipt).not_to_contain_text("Beer")
+        charged = store.get("/v1/staff/receipts").json()
+        assert [(r["items"], r["status"]) for r in charged] == [({"cola": 1}, "charged")]
+        page.context.close()
+
+
 def test_a_shopper_key_opens_nothing(page: Any, review_store: Store) -> None:
     store = review_store
     page.goto(store.page_url(store.shopper))
