@@ -1,6 +1,7 @@
 // walkout staff dashboard: one snapshot to start, then the staff event stream keeps it live.
-// Plain JS, no build step, no network beyond this origin. The staff key comes from ?key= (an
-// EventSource cannot set headers); every other request sends it as X-API-Key.
+// Plain JS, no build step, no network beyond this origin. The staff key comes once from ?key=
+// and is kept for the tab; the event stream and trace pictures pass it as ?key= (EventSource and
+// <img> cannot set headers), every other request sends it as X-API-Key.
 "use strict";
 
 (() => {
