@@ -22,6 +22,7 @@ mosquitto separately), and how far the publisher fell behind its schedule.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import json
 import multiprocessing as mp
@@ -42,8 +43,6 @@ import orjson
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import contextlib
 
 from common import CACHE
 
