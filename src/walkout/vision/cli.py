@@ -2,8 +2,37 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 
 def register(app: typer.Typer) -> None:
     """Add the vision commands to ``app``."""
+    app.command("track")(track)
+
+
+def track(
+    recording: Annotated[
+        Path, typer.Argument(help="Recording folder with camera video (simulate --video).")
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Recording folder to write; <recording>-tracked beside it when unset."),
+    ] = None,
+) -> None:
+    """Turn a recording's camera video into track messages: a new recording for replay/eval."""
+    from walkout.cli import _fail, _progress, console
+    from walkout.recording.files import RecordingError
+    from walkout.vision.detect import FrameError
+    from walkout.vision.pipeline import track_recording
+    from walkout.vision.video import VideoError
+
+    dest = out or recording.parent / f"{recording.name}-tracked"
+    try:
+        with _progress(f"tracking {recording.name}") as progress:
+            summary = track_recording(recording, dest, progress=progress)
+    except (RecordingError, VideoError, FrameError) as exc:
+        _fail(str(exc))
+    console.print(f"wrote {dest}: {summary}")

@@ -1,0 +1,283 @@
+"""Finding people and hands in one camera's frames.
+
+``PersonDetector`` is the interface the rest of the stage uses: a frame in, ``Detections`` out,
+in that camera's full-resolution pixels. ``BackgroundDetector`` needs no weights: a fixed
+overhead camera sees an unchanging floor, so whatever differs from a learnt background (after
+correcting the frame's overall brightness) is a person; the distance transform of that mask
+peaks in the middle of each pair of shoulders, even when two people touch, and what sticks out
+of a body far enough is an arm whose tip is the hand. ``OnnxDetector`` (in ``onnx.py``) plugs a
+user's stronger model in behind the same interface.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from walkout.vision.camera import PinholeCamera
+
+FloatArray = NDArray[np.float64]
+Frame = NDArray[np.uint8]
+
+SHOULDER_Z_M = 1.5
+"""Height of the point a body's detection marks (the thickest part of head and shoulders seen
+from above; measured on rendered video, people vary ±0.1 m)."""
+HEAD_Z_M = 1.75
+
+
+class FrameError(ValueError):
+    """A frame that cannot be a picture from this camera (wrong size, type or empty)."""
+
+
+def check_frame(frame: object, size: tuple[int, int] | None = None) -> Frame:
+    """The frame as a (height, width, 3) uint8 array, or a ``FrameError`` that says why not.
+
+    Args:
+        frame: What the camera or the video decoder produced.
+        size: Expected (width, height), or None to accept any size.
+    """
+    if frame is None:
+        raise FrameError("no frame (None): the camera or video gave nothing")
+    if not isinstance(frame, np.ndarray):
+        raise FrameError(f"a frame must be a numpy array, got {type(frame).__name__}")
+    if frame.size == 0:
+        raise FrameError(f"empty frame of shape {frame.shape}")
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise FrameError(f"a frame must be (height, width, 3) BGR, got shape {frame.shape}")
+    if frame.dtype != np.uint8:
+        raise FrameError(f"a frame must be uint8, got {frame.dtype}")
+    if size is not None and (frame.shape[1], frame.shape[0]) != tuple(size):
+        raise FrameError(
+            f"frame is {frame.shape[1]}x{frame.shape[0]}, this camera gives {size[0]}x{size[1]}"
+        )
+    return frame
+
+
+@dataclass(frozen=True, slots=True)
+class Detections:
+    """People and hands found in one frame, in pixels of the full frame.
+
+    Attributes:
+        centres: (n, 2) middle of each person's shoulders, (u, v).
+        scores: (n,) confidence 0..1.
+        radii: (n,) half-width of the body in pixels (how much of the person was seen).
+        hands: (m, 2) hand tips, (u, v).
+        hand_owner: (m,) row of ``centres`` each hand belongs to.
+    """
+
+    centres: FloatArray = field(default_factory=lambda: np.zeros((0, 2)))
+    scores: FloatArray = field(default_factory=lambda: np.zeros(0))
+    radii: FloatArray = field(default_factory=lambda: np.zeros(0))
+    hands: FloatArray = field(default_factory=lambda: np.zeros((0, 2)))
+    hand_owner: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def __post_init__(self) -> None:
+        n = len(self.centres)
+        if self.centres.shape != (n, 2):
+            raise ValueError(f"centres must be (n, 2), got {self.centres.shape}")
+        for name in ("scores", "radii"):
+            arr = getattr(self, name)
+            if arr.shape != (n,):
+                raise ValueError(f"{name} must be ({n},) like centres, got {arr.shape}")
+        m = len(self.hands)
+        if self.hands.shape != (m, 2):
+            raise ValueError(f"hands must be (m, 2), got {self.hands.shape}")
+        if self.hand_owner.shape != (m,):
+            raise ValueError(f"hand_owner must be ({m},) like hands, got {self.hand_owner.shape}")
+        if m and (self.hand_owner.min() < 0 or self.hand_owner.max() >= n):
+            raise ValueError(f"hand_owner must index the {n} people, got {self.hand_owner}")
+
+    def __len__(self) -> int:
+        return len(self.centres)
+
+
+class PersonDetector(Protocol):
+    """Anything that finds people (and hands) in one camera's frames, in order."""
+
+    def detect(self, frame: Frame) -> Detections:
+        """People and hands in ``frame``; raises ``FrameError`` for a frame it cannot use."""
+        ...
+
+
+class BackgroundDetector:
+    """People as what differs from the learnt empty floor; no model weights needed.
+
+    Stateful: feed it one camera's frames in time order. The first frame (or ``background``)
+    is taken as the empty store; the background then keeps learning slowly where nobody is.
+    """
+
+    def __init__(
+        self,
+        camera: PinholeCamera,
+        background: Frame | None = None,
+        downscale: int = 2,
+        diff_threshold: float = 30.0,
+        learning_rate: float = 0.05,
+        person_learning_rate: float = 0.001,
+        min_core_fraction: float = 0.55,
+        arm_out_m: float = 0.12,
+        same_body_m: float = 0.3,
+    ) -> None:
+        """Args:
+        camera: The camera whose frames come in (its size and scale at shoulder height).
+        background: A frame of the empty store; the first frame is used when None.
+        downscale: Work on frames this many times smaller; 2 halves the cost four times over
+            with people still 15+ pixels across, higher loses hands first.
+        diff_threshold: Grey levels a pixel must differ from the background to be foreground;
+            lower finds dull clothes on a dull floor but also noise and compression blocks.
+        learning_rate: How fast the background follows changes where nobody is (per frame).
+        person_learning_rate: The same under people: above 0, a bag left on the floor fades
+            into the background; too high and people who stand still fade too.
+        min_core_fraction: A body's core must be this share of the expected shoulder depth;
+            lower finds people cut by the frame's edge, higher rejects arms and noise.
+        arm_out_m: A hand must stick out this far beyond the body's outline to count.
+        same_body_m: Two peaks closer than this on the floor are one person; larger splits
+            fewer bodies but merges people who stand face to face.
+        """
+        self.same_body_m = same_body_m
+        self.camera = camera
+        self.size = (camera.width, camera.height)
+        self.ds = downscale
+        self.small = (camera.width // downscale, camera.height // downscale)
+        self.diff_threshold = diff_threshold
+        self.learning_rate = learning_rate
+        self.person_learning_rate = person_learning_rate
+        fx = camera.spec.intrinsics[0]
+        depth = camera.C[2] - SHOULDER_Z_M
+        self.core_px = fx * 0.13 / depth / downscale  # half the shoulders' front-to-back depth
+        self.body_px = fx * 0.27 / depth / downscale  # half the shoulders' width, with margin
+        self.min_core = min_core_fraction * self.core_px
+        self.arm_px = fx * arm_out_m / depth / downscale
+        self.bg: NDArray[np.float32] | None = None
+        if background is not None:
+            self.bg = self._shrink(check_frame(background, self.size)).astype(np.float32)
+        k = max(3, int(2 * self.core_px) | 1)
+        self._peak_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+        self._open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+        self.mask: NDArray[np.uint8] | None = None
+
+    def _shrink(self, frame: Frame) -> Frame:
+        if self.ds == 1:
+            return frame
+        out: Frame = cv2.resize(frame, self.small, interpolation=cv2.INTER_AREA)
+        return out
+
+    def detect(self, frame: Frame) -> Detections:
+        """People and hands in the next frame of this camera."""
+        small = self._shrink(check_frame(frame, self.size)).astype(np.float32)
+        if self.bg is None:
+            self.bg = small.copy()
+            return Detections()
+        gain = self._gain(small)
+        norm = small / gain
+        diff = np.max(np.abs(norm - self.bg), axis=2)
+        mask = (diff > self.diff_threshold).astype(np.uint8)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, self._open)
+        # fill holes: a head or shirt the colour of the floor leaves a ring of shoulders
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(mask, contours, -1, 1, thickness=cv2.FILLED)
+        cv2.accumulateWeighted(norm, self.bg, self.learning_rate, mask=1 - mask)
+        if self.person_learning_rate > 0:
+            cv2.accumulateWeighted(norm, self.bg, self.person_learning_rate, mask=mask)
+        self.mask = mask
+        return self._people(mask)
+
+    def _gain(self, small: NDArray[np.float32]) -> float:
+        """Overall brightness of the frame relative to the background (robust to people)."""
+        assert self.bg is not None
+        a = small[::4, ::4].sum(axis=2)
+        b = self.bg[::4, ::4].sum(axis=2)
+        ok = b > 30
+        if not ok.any():
+            return 1.0
+        return float(np.median(a[ok] / b[ok]))
+
+    def _people(self, mask: NDArray[np.uint8]) -> Detections:
+        if not mask.any():
+            return Detections()
+        dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
+        peaks = (dist >= cv2.dilate(dist, self._peak_kernel)) & (dist >= self.min_core)
+        n, _, _, cents = cv2.connectedComponentsWithStats(peaks.astype(np.uint8), connectivity=8)
+        if n <= 1:
+            return Detections()
+        pts = cents[1:]
+        depth = dist[np.round(pts[:, 1]).astype(int), np.round(pts[:, 0]).astype(int)]
+        order = np.argsort(-depth)
+        keep: list[int] = []
+        for i in order:  # one peak per body: merge peaks closer than a body's half-width
+            if all(np.hypot(*(pts[i] - pts[j])) > self.body_px * 0.9 for j in keep):
+                keep.append(int(i))
+        keep = self._drop_heads(pts, keep)
+        centres = pts[keep]
+        radii = depth[keep]
+        scores = np.clip(radii / self.core_px, 0.0, 1.0)
+        hands, owner = self._hands(mask, centres)
+        return Detections(
+            centres=(centres + 0.5) * self.ds - 0.5,
+            scores=scores.astype(float),
+            radii=radii.astype(float) * self.ds,
+            hands=(hands + 0.5) * self.ds - 0.5,
+            hand_owner=owner,
+        )
+
+    def _drop_heads(self, pts: FloatArray, keep: list[int]) -> list[int]:
+        """Drop peaks that are another peak's head (seen from the side, a head stands apart
+        from its shoulders in the image, though right above them on the floor) or another
+        part of the same body (a head the colour of the floor splits the shoulders)."""
+        if len(keep) < 2:
+            return keep
+        full = (pts[keep] + 0.5) * self.ds - 0.5
+        at_head = self.camera.to_plane(full, HEAD_Z_M)
+        at_shoulders = self.camera.to_plane(full, SHOULDER_Z_M)
+        d = np.linalg.norm(at_head[:, None, :] - at_shoulders[None, :, :], axis=2)
+        np.fill_diagonal(d, np.inf)
+        heads = {i for i in range(len(keep)) if np.nanmin(d[i]) < 0.15}
+        # two peaks of one blob closer than two bodies can stand: one body cut in two
+        apart = np.linalg.norm(at_shoulders[:, None, :] - at_shoulders[None, :, :], axis=2)
+        for i in range(len(keep)):  # ``keep`` is deepest first: drop the shallower peak
+            if i not in heads and any(
+                j not in heads and apart[i, j] < self.same_body_m for j in range(i)
+            ):
+                heads.add(i)
+        return [k for i, k in enumerate(keep) if i not in heads]
+
+    def _hands(
+        self, mask: NDArray[np.uint8], centres: FloatArray
+    ) -> tuple[FloatArray, NDArray[np.int64]]:
+        """Tips of what sticks out of the bodies: for each person at most two arms."""
+        bodies = np.zeros_like(mask)
+        r = round(self.body_px)
+        for c in centres:
+            cv2.circle(bodies, (round(c[0]), round(c[1])), r, 1, -1)
+        arms = mask & (1 - bodies)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(arms, connectivity=8)
+        found: list[tuple[int, float, FloatArray]] = []
+        min_area = max(4.0, 0.5 * self.arm_px)
+        for lab in range(1, n):
+            if stats[lab, cv2.CC_STAT_AREA] < min_area:
+                continue
+            ys, xs = np.nonzero(labels == lab)
+            pix = np.stack([xs, ys], axis=1).astype(float)
+            d = np.linalg.norm(pix[:, None, :] - centres[None, :, :], axis=2)
+            owner = int(np.argmin(d.min(axis=0)))
+            near = float(d[:, owner].min())
+            far = int(np.argmax(d[:, owner]))
+            reach = float(d[far, owner])
+            if near > r + 2 or reach < r + self.arm_px:
+                continue  # not attached to a body, or not sticking out far enough
+            tip = pix[far]
+            # the tip of the mask is the hand's far edge; step back to its middle
+            back = centres[owner] - tip
+            tip = tip + back / max(np.linalg.norm(back), 1e-6) * min(2.0, 0.3 * self.arm_px)
+            found.append((owner, reach, tip))
+        kept: list[tuple[int, float, FloatArray]] = []
+        for person in range(len(centres)):
+            mine = sorted((f for f in found if f[0] == person), key=lambda f: -f[1])
+            kept += mine[:2]
+        if not kept:
+            return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
+        return np.array([k[2] for k in kept]), np.array([k[0] for k in kept], dtype=np.int64)

@@ -1,0 +1,212 @@
+"""From every camera's detections at one moment to people on the floor, each seen once.
+
+Cameras overlap, so one person is usually detected two or more times. Each detection is a ray
+from its camera; cut at shoulder height it gives a floor position. Detections of different
+cameras closer than a body are one person (never two detections of one camera), and where two
+or more cameras see one person their rays are triangulated, which cancels the error of
+assuming everyone's shoulders are at one height.
+
+Hands are rays too. Two cameras' hand rays that nearly meet give the hand in 3-D. A hand seen
+by one camera only is placed where its ray enters a plate (store.json knows every plate's
+height); a ray that enters none is a hand in the air, dropped, since the engine wants hands
+only where they touch shelves. A hand seen by one camera over stacked plates is ambiguous:
+it goes where its ray is deepest inside a plate's footprint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from walkout.recording.models import StoreLayout
+from walkout.vision.camera import PinholeCamera
+from walkout.vision.detect import SHOULDER_Z_M, Detections
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class FloorPerson:
+    """One person found at one moment.
+
+    Attributes:
+        xy: Floor position (middle of the shoulders), metres.
+        score: Confidence 0..1 (the best camera's).
+        cameras: How many cameras saw the person.
+        hands: (k, 3) hand points, k <= 2, metres.
+    """
+
+    xy: FloatArray
+    score: float
+    cameras: int
+    hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
+
+
+@dataclass(slots=True)
+class _Seen:
+    cam: int
+    xy: FloatArray
+    weight: float
+    score: float
+    origin: FloatArray
+    ray: FloatArray
+    hand_rays: list[FloatArray]
+
+
+def triangulate(origins: FloatArray, rays: FloatArray) -> tuple[FloatArray, float]:
+    """Least-squares meeting point of rays (N >= 2) and the rms distance of the rays from it."""
+    a = np.zeros((3, 3))
+    b = np.zeros(3)
+    projs = []
+    for o, d in zip(origins, rays, strict=True):
+        p = np.eye(3) - np.outer(d, d)
+        projs.append((p, o))
+        a += p
+        b += p @ o
+    x = np.linalg.lstsq(a, b, rcond=None)[0]
+    res = [float(np.linalg.norm(p @ (x - o))) for p, o in projs]
+    return x, float(np.sqrt(np.mean(np.square(res))))
+
+
+class Fusion:
+    """Merges detections of all cameras into people on the floor, one moment at a time."""
+
+    def __init__(
+        self,
+        cameras: list[PinholeCamera],
+        store: StoreLayout,
+        same_person_m: float = 0.5,
+        hand_meet_m: float = 0.08,
+        edge_px: float = 12.0,
+        min_reach_m: float = 0.3,
+    ) -> None:
+        """Args:
+        cameras: The cameras, in the order detections will be given.
+        store: Layout whose plates place hands seen by one camera.
+        same_person_m: Detections of different cameras closer than this are one person;
+            larger merges people who stand shoulder to shoulder, smaller splits one person in
+            two where calibration or the height assumption is off.
+        hand_meet_m: Two hand rays passing closer than this are one hand.
+        edge_px: Detections whose body touches the frame's edge count less (half a body seen).
+        min_reach_m: Hands nearer the body than this (on the floor) hang at the sides: dropped.
+        """
+        self.min_reach_m = min_reach_m
+        self.cameras = cameras
+        self.same_person_m = same_person_m
+        self.hand_meet_m = hand_meet_m
+        self.edge_px = edge_px
+        plates = store.plates
+        self._pc = np.array([p.center for p in plates]).reshape(-1, 3)
+        self._pf = np.array([p.facing for p in plates]).reshape(-1, 2)
+        self._ps = np.array([p.size for p in plates]).reshape(-1, 2)
+
+    def fuse(self, detections: list[Detections]) -> list[FloorPerson]:
+        """People on the floor from one frame of every camera (same order as ``cameras``)."""
+        seen = self._observations(detections)
+        clusters: list[list[_Seen]] = []
+        centres: list[FloatArray] = []
+        for s in sorted(seen, key=lambda s: -s.weight):
+            best, best_d = -1, self.same_person_m
+            for i, members in enumerate(clusters):
+                if any(m.cam == s.cam for m in members):
+                    continue
+                d = float(np.linalg.norm(centres[i] - s.xy))
+                if d < best_d:
+                    best, best_d = i, d
+            if best < 0:
+                clusters.append([s])
+                centres.append(s.xy.copy())
+            else:
+                clusters[best].append(s)
+                w = np.array([m.weight for m in clusters[best]])
+                centres[best] = np.average([m.xy for m in clusters[best]], axis=0, weights=w)
+        return [self._person(members, c) for members, c in zip(clusters, centres, strict=True)]
+
+    def _observations(self, detections: list[Detections]) -> list[_Seen]:
+        if len(detections) != len(self.cameras):
+            raise ValueError(f"{len(detections)} detections for {len(self.cameras)} cameras")
+        out: list[_Seen] = []
+        for k, (cam, det) in enumerate(zip(self.cameras, detections, strict=True)):
+            if not len(det):
+                continue
+            xy = cam.to_plane(det.centres, SHOULDER_Z_M)
+            rays = cam.rays(det.centres)
+            hand_rays = cam.rays(det.hands) if len(det.hands) else np.zeros((0, 3))
+            u, v = det.centres[:, 0], det.centres[:, 1]
+            border = np.minimum.reduce([u, v, cam.width - 1 - u, cam.height - 1 - v])
+            edge = np.clip((border - det.radii) / self.edge_px, 0.1, 1.0)
+            for i in range(len(det)):
+                if np.isnan(xy[i]).any():
+                    continue
+                mine = [hand_rays[j] for j in np.nonzero(det.hand_owner == i)[0]]
+                out.append(
+                    _Seen(
+                        k, xy[i], float(det.scores[i] * edge[i]), float(det.scores[i]),
+                        cam.C, rays[i], mine,
+                    )
+                )  # fmt: skip
+        return out
+
+    def _person(self, members: list[_Seen], centre: FloatArray) -> FloorPerson:
+        xy = centre
+        good = [m for m in members if m.weight >= 0.5]
+        if len(good) >= 2:
+            point, rms = triangulate(
+                np.array([m.origin for m in good]), np.array([m.ray for m in good])
+            )
+            if rms < 0.1 and 1.1 < point[2] < 1.8:
+                xy = point[:2]
+        hands = self._hands(members, xy)
+        return FloorPerson(
+            xy=np.asarray(xy, dtype=float),
+            score=max(m.score for m in members),
+            cameras=len(members),
+            hands=hands,
+        )
+
+    def _hands(self, members: list[_Seen], body: FloatArray) -> FloatArray:
+        rays = [(m.cam, m.origin, r) for m in members for r in m.hand_rays]
+        used = [False] * len(rays)
+        points: list[tuple[FloatArray, int]] = []  # (point, cameras)
+        for i in range(len(rays)):  # pairs of cameras whose hand rays meet
+            for j in range(i + 1, len(rays)):
+                if used[i] or used[j] or rays[i][0] == rays[j][0]:
+                    continue
+                o = np.array([rays[i][1], rays[j][1]])
+                d = np.array([rays[i][2], rays[j][2]])
+                p, rms = triangulate(o, d)
+                if rms * 2 < self.hand_meet_m and 0.0 < p[2] < 2.2:
+                    points.append((p, 2))
+                    used[i] = used[j] = True
+        for i, (_, o, d) in enumerate(rays):
+            if not used[i]:
+                p = self._on_plate(o, d)
+                if p is not None:
+                    points.append((p, 1))
+        merged: list[FloatArray] = []
+        for p, _ in sorted(points, key=lambda pc: -pc[1]):
+            if all(np.linalg.norm(p - q) > 0.12 for q in merged):
+                merged.append(p)
+        merged = [p for p in merged if np.linalg.norm(p[:2] - body) >= self.min_reach_m]
+        merged.sort(key=lambda p: -float(np.linalg.norm(p[:2] - body)))
+        return np.array(merged[:2]).reshape(-1, 3)
+
+    def _on_plate(self, origin: FloatArray, ray: FloatArray) -> FloatArray | None:
+        """Where a hand ray enters a plate (just above its top), or None."""
+        if not len(self._pc) or ray[2] >= -1e-6:
+            return None
+        z = self._pc[:, 2] + 0.08
+        s = (z - origin[2]) / ray[2]
+        pts = origin[None, :] + s[:, None] * ray[None, :]
+        rel = pts[:, :2] - self._pc[:, :2]
+        along = np.stack([-self._pf[:, 1], self._pf[:, 0]], axis=1)
+        u = np.abs(np.sum(rel * along, axis=1)) / (self._ps[:, 0] / 2)
+        v = np.abs(np.sum(rel * self._pf, axis=1)) / (self._ps[:, 1] / 2)
+        inside = np.maximum(u, v)
+        best = int(np.argmin(inside))
+        if inside[best] > 1.1:
+            return None
+        out: FloatArray = pts[best]
+        return out

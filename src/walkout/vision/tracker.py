@@ -1,0 +1,222 @@
+"""Keeping ids on people from frame to frame: a Kalman filter each, matched by assignment.
+
+Each track predicts where its person will be (constant velocity); the frame's people are
+matched to the predictions by ``scipy.optimize.linear_sum_assignment`` within a gate, so two
+people crossing keep their ids as long as their motion is smooth. A new track must be seen in a
+few frames before it is reported (no ids for flickers), and a track that loses its person
+coasts on its prediction for a while; a person found again near where a track was lost, soon
+after, gets the old id back.
+
+The caller drives it frame by frame (``update``); no clock or I/O inside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment
+
+from walkout.vision.fuse import FloorPerson
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(slots=True)
+class Track:
+    """One tracked person.
+
+    Attributes:
+        id: Opaque id, as in the spec's ``track`` messages.
+        x: State [x, y, vx, vy].
+        P: State covariance.
+        hits: Frames with a match.
+        missed: Frames since the last match.
+        confirmed: Reported (seen in ``confirm_hits`` frames).
+        last_t: Time of the last match.
+    """
+
+    id: str
+    x: FloatArray
+    P: FloatArray
+    hits: int = 1
+    missed: int = 0
+    confirmed: bool = False
+    last_t: float = 0.0
+    merged_for: int = 0
+    hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedPerson:
+    """A confirmed track seen at this frame: what becomes a ``track`` message."""
+
+    id: str
+    xy: FloatArray
+    hands: FloatArray
+
+
+class Tracker:
+    """Multi-person tracker on the floor (metres), one ``update`` per frame time."""
+
+    def __init__(
+        self,
+        dt: float = 0.1,
+        gate_m: float = 0.8,
+        confirm_hits: int = 3,
+        max_missed: int = 15,
+        reid_s: float = 3.0,
+        reid_m: float = 1.0,
+        accel_sd: float = 2.0,
+        meas_sd_m: float = 0.08,
+        min_birth_score: float = 0.6,
+        twin_m: float = 0.5,
+        merge_m: float = 0.45,
+        id_prefix: str = "v",
+    ) -> None:
+        """Args:
+        dt: Time between frames, seconds.
+        gate_m: Largest distance between a prediction and a person to match them; larger
+            bridges jumpy detections but lets two nearby people trade ids.
+        confirm_hits: Frames a new track must be matched in before it is reported.
+        max_missed: Frames a track coasts unseen before it ends (10 frames = 1 s at 10 Hz).
+        reid_s: An ended track's id is given back to a new person found within this time...
+        reid_m: ... and this distance of where it was last seen.
+        accel_sd: Unmodelled acceleration (m/s²); higher follows turns faster, noisier.
+        meas_sd_m: Error of a fused position.
+        min_birth_score: Weakest detection that may start a track.
+        twin_m: No track is started this close to a confirmed one (a person seen twice).
+        merge_m: An unmatched track predicted this close to a matched person is taken to be
+            hidden in the same blob (people crossing): both coast on their course, reported.
+        id_prefix: Ids are ``{id_prefix}-{n}``.
+        """
+        self.twin_m = twin_m
+        self.merge_m = merge_m
+        self.dt, self.gate_m = dt, gate_m
+        self.confirm_hits, self.max_missed = confirm_hits, max_missed
+        self.reid_s, self.reid_m = reid_s, reid_m
+        self.min_birth_score = min_birth_score
+        self.prefix = id_prefix
+        self.tracks: list[Track] = []
+        self._ended: list[tuple[float, FloatArray, str]] = []  # (t, xy, id)
+        self._next = 0
+        self.F = np.eye(4)
+        self.F[0, 2] = self.F[1, 3] = dt
+        g = np.array([[dt * dt / 2, 0], [0, dt * dt / 2], [dt, 0], [0, dt]])
+        self.Q = g @ g.T * accel_sd**2
+        self.H = np.eye(2, 4)
+        self.R = np.eye(2) * meas_sd_m**2
+
+    def update(self, t: float, people: list[FloorPerson]) -> list[TrackedPerson]:
+        """Advance to time ``t`` with the people found then; returns the confirmed tracks seen."""
+        for tr in self.tracks:
+            tr.x = self.F @ tr.x
+            if tr.missed > 5:  # coasting long: a lost person more likely stopped than sped on
+                tr.x[2:] *= 0.8
+            tr.P = self.F @ tr.P @ self.F.T + self.Q
+        matched = self._match(people)
+        seen: list[TrackedPerson] = []
+        taken = {pi for _, pi in matched}
+        merged = self._merged(matched, people)
+        for ti, blob in merged.items():  # two people seen as one: both hold their course
+            tr = self.tracks[ti]
+            tr.missed = 0
+            tr.last_t = t
+            tr.merged_for += 1
+            if tr.merged_for > 5:  # together for a while: they stand, not cross
+                tr.x[2:] *= 0.7
+            off = tr.x[:2] - blob
+            if np.linalg.norm(off) > self.merge_m:  # never drift away from the blob
+                tr.x[:2] = blob + off / np.linalg.norm(off) * self.merge_m
+            seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), np.zeros((0, 3))))
+        for ti, pi in matched:
+            if ti in merged:
+                continue
+            tr, person = self.tracks[ti], people[pi]
+            s = self.H @ tr.P @ self.H.T + self.R
+            k = tr.P @ self.H.T @ np.linalg.inv(s)
+            tr.x = tr.x + k @ (person.xy - self.H @ tr.x)
+            tr.P = (np.eye(4) - k @ self.H) @ tr.P
+            tr.hits += 1
+            tr.missed = 0
+            tr.merged_for = 0
+            tr.last_t = t
+            tr.hands = person.hands
+            if tr.hits >= self.confirm_hits:
+                tr.confirmed = True
+            if tr.confirmed:
+                seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), person.hands))
+        for ti, tr in enumerate(self.tracks):
+            if ti not in {m[0] for m in matched} and ti not in merged:
+                tr.missed += 1
+        self._retire(t)
+        for pi, person in enumerate(people):
+            if pi not in taken and person.score >= self.min_birth_score:
+                if any(
+                    tr.confirmed and np.linalg.norm(tr.x[:2] - person.xy) < self.twin_m
+                    for tr in self.tracks
+                ):
+                    continue  # a second sighting of someone already tracked, not a newcomer
+                self._birth(t, person)
+        return seen
+
+    def _merged(
+        self, matched: list[tuple[int, int]], people: list[FloorPerson]
+    ) -> dict[int, FloatArray]:
+        """Confirmed tracks that one person-sized blob now stands for: the matched track and
+        an unmatched one predicted as close to it as two people can be."""
+        got = {ti for ti, _ in matched}
+        out: dict[int, FloatArray] = {}
+        for ti, pi in matched:
+            for tj, other in enumerate(self.tracks):
+                if (
+                    tj not in got
+                    and other.confirmed
+                    and self.tracks[ti].confirmed
+                    and np.linalg.norm(other.x[:2] - people[pi].xy) < self.merge_m
+                ):
+                    out[ti] = out[tj] = people[pi].xy
+        return out
+
+    def _match(self, people: list[FloorPerson]) -> list[tuple[int, int]]:
+        if not self.tracks or not people:
+            return []
+        pred = np.array([tr.x[:2] for tr in self.tracks])
+        pts = np.array([p.xy for p in people])
+        cost = np.linalg.norm(pred[:, None, :] - pts[None, :, :], axis=2)
+        # a confirmed track beats a tentative one at equal distance; coasting widens the gate
+        gate = np.array([self.gate_m * (1 + 0.1 * min(tr.missed, 5)) for tr in self.tracks])
+        cost = cost + np.array([0.0 if tr.confirmed else 0.05 for tr in self.tracks])[:, None]
+        big = 1e6
+        cost = np.where(cost <= gate[:, None], cost, big)
+        rows, cols = linear_sum_assignment(cost)
+        return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if cost[r, c] < big]
+
+    def _retire(self, t: float) -> None:
+        keep = []
+        for tr in self.tracks:
+            limit = self.max_missed if tr.confirmed else 1
+            if tr.missed > limit:
+                if tr.confirmed:
+                    self._ended.append((tr.last_t, tr.x[:2].copy(), tr.id))
+            else:
+                keep.append(tr)
+        self.tracks = keep
+        self._ended = [e for e in self._ended if t - e[0] <= self.reid_s]
+
+    def _birth(self, t: float, person: FloorPerson) -> None:
+        tid = ""
+        if self._ended:
+            d = [float(np.linalg.norm(xy - person.xy)) for _, xy, _ in self._ended]
+            i = int(np.argmin(d))
+            if d[i] <= self.reid_m:
+                tid = self._ended.pop(i)[2]
+        confirmed = bool(tid)
+        if not tid:
+            self._next += 1
+            tid = f"{self.prefix}-{self._next}"
+        x = np.array([person.xy[0], person.xy[1], 0.0, 0.0])
+        p = np.diag([self.R[0, 0], self.R[1, 1], 1.0, 1.0])
+        tr = Track(tid, x, p, confirmed=confirmed, last_t=t, hands=person.hands)
+        self.tracks.append(tr)

@@ -1,0 +1,66 @@
+"""Small rendered scenes for the vision tests: a tiny store, four cameras, scripted people."""
+
+from __future__ import annotations
+
+import math
+
+from walkout.recording.models import Gate, Plate, Product, StoreLayout
+from walkout.sim.render import Scene
+from walkout.sim.script import PersonPath, Reach
+from walkout.vision.camera import ceiling_grid
+
+FLOOR = ((0.0, 6.0), (0.0, 4.0))
+
+
+def tiny_store() -> StoreLayout:
+    """One shelf of two plates along the north wall, facing south, and two gates."""
+    plates = [
+        Plate(id=f"S1-P{i + 1}", shelf="S1", center=(2.5 + 0.4 * i, 3.6, 1.0), size=(0.38, 0.4),
+              facing=(0.0, -1.0), skus=["111"])
+        for i in range(2)
+    ]  # fmt: skip
+    store = StoreLayout(
+        products=[Product(sku="111", name="can", price="1.00", weight_g=350.0)],
+        plates=plates,
+        gates=[
+            Gate(id="in-1", kind="entry", center=(1.0, 0.0), width=0.9),
+            Gate(id="out-1", kind="exit", center=(5.0, 0.0), width=0.9),
+        ],
+    )
+    cams = ceiling_grid(FLOOR[0], FLOOR[1], height_m=3.2, overlap=0.8)
+    return store.model_copy(update={"cameras": cams})
+
+
+def walker(index: int, start: tuple[float, float], end: tuple[float, float], t0: float,
+           speed: float = 1.2) -> PersonPath:  # fmt: skip
+    """A person walking a straight line at ``speed`` from ``t0``."""
+    heading = math.atan2(end[1] - start[1], end[0] - start[0])
+    path = PersonPath(index, f"acct-{index + 1}", "in-1", t0, t0)
+    path.at(t0, *start, heading)
+    path.at(t0 + math.dist(start, end) / speed, *end, heading)
+    return path
+
+
+def crossing(delay_s: float = 0.4) -> list[PersonPath]:
+    """Two people crossing diagonally; the second a little behind (0.4 s: 0.45 m at closest)."""
+    return [
+        walker(0, (1.0, 0.8), (5.0, 3.0), 0.6),
+        walker(1, (1.0, 3.0), (5.0, 0.8), 0.6 + delay_s),
+    ]
+
+
+def reacher(store: StoreLayout) -> PersonPath:
+    """A person who walks to the shelf, reaches into plate 0 from t=3 to 4 s, and stands."""
+    plate = store.plates[0]
+    stand = (plate.center[0], plate.center[1] - 0.6)
+    path = walker(0, (plate.center[0], 1.0), stand, 0.5, speed=1.0)
+    path.at(5.0, *stand, math.pi / 2)
+    hand = (plate.center[0], plate.center[1] + 0.05, plate.center[2] + 0.08)
+    path.reaches.append(Reach(0, 0, 3.0, 4.0, hand))
+    return path
+
+
+def scene(persons: list[PersonPath], store: StoreLayout | None = None, **kw: object) -> Scene:
+    store = store or tiny_store()
+    assert store.cameras
+    return Scene(store, store.cameras, persons, seed=1, floor=FLOOR, duration_s=10, **kw)  # type: ignore[arg-type]

@@ -1,0 +1,68 @@
+"""The background detector: finds rendered people where they are, and refuses bad frames."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from walkout.vision.camera import PinholeCamera
+from walkout.vision.detect import SHOULDER_Z_M, BackgroundDetector, Detections, FrameError
+
+from .scenes import crossing, scene
+
+
+def _detector() -> tuple[BackgroundDetector, PinholeCamera]:
+    sc = scene([])
+    cam = sc.cameras[0]
+    return BackgroundDetector(cam, background=sc.render(0, 0.0, [])), cam
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (None, "no frame"),
+        (np.zeros((0, 0, 3), np.uint8), "empty frame"),
+        (np.zeros((240, 320, 3), np.uint8), "frame is 320x240, this camera gives 640x480"),
+        (np.zeros((480, 640), np.uint8), r"\(height, width, 3\)"),
+        (np.zeros((480, 640, 3), np.float32), "must be uint8"),
+        ([[0, 0, 0]], "must be a numpy array"),
+    ],
+)
+def test_bad_frame_is_refused_with_a_clear_error(frame: object, message: str) -> None:
+    det, _ = _detector()
+    with pytest.raises(FrameError, match=message):
+        det.detect(frame)  # type: ignore[arg-type]
+
+
+def test_detections_check_their_shapes() -> None:
+    with pytest.raises(ValueError, match=r"scores must be \(2,\) like centres"):
+        Detections(centres=np.zeros((2, 2)), scores=np.zeros(3), radii=np.zeros(2))
+    with pytest.raises(ValueError, match="hand_owner must index"):
+        Detections(
+            centres=np.zeros((1, 2)), scores=np.ones(1), radii=np.ones(1),
+            hands=np.zeros((1, 2)), hand_owner=np.array([3]),
+        )  # fmt: skip
+
+
+def test_empty_store_gives_no_one() -> None:
+    sc = scene([])
+    det = BackgroundDetector(sc.cameras[0])
+    for t in np.arange(0, 3, 0.1):  # lighting drifts and flickers; nobody is there
+        assert len(det.detect(sc.render(0, float(t), []))) == 0
+
+
+def test_people_found_within_ten_centimetres() -> None:
+    sc = scene(crossing())
+    dets = [BackgroundDetector(c) for c in sc.cameras]
+    errors = []
+    for frame in sc.frames(0.0, 2.0):  # before they meet
+        for cam, det, img in zip(sc.cameras, dets, frame.images, strict=True):
+            found = det.detect(img)
+            floor = cam.to_plane(found.centres, SHOULDER_Z_M).reshape(-1, 2)
+            for xy in frame.xy:
+                if cam.in_view(cam.project(np.array([[*xy, 1.5]])), 40)[0]:
+                    errors.append(np.linalg.norm(floor - xy, axis=1).min(initial=9.0))
+    assert len(errors) > 20
+    assert np.mean(np.array(errors) < 0.3) > 0.95  # found
+    assert np.median(errors) < 0.1
+    assert np.percentile(errors, 90) < 0.2

@@ -1,0 +1,72 @@
+"""Detector + fusion + tracker on rendered scenes: positions, ids through a crossing, hands."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from walkout.vision.fuse import FloorPerson
+from walkout.vision.pipeline import CameraStage
+from walkout.vision.tracker import Tracker
+
+from .scenes import crossing, reacher, scene, tiny_store
+
+
+def _run(persons: list, t1: float) -> tuple[list, list]:  # type: ignore[type-arg]
+    store = tiny_store()
+    sc = scene(persons, store)
+    stage = CameraStage(store)
+    out, truth = [], []
+    for frame in sc.frames(0.0, t1):
+        msgs = stage.step(frame.t, frame.images)
+        out.append(msgs)
+        truth.append(frame)
+    return out, truth
+
+
+def test_crossing_keeps_both_ids_and_positions() -> None:
+    out, truth = _run(crossing(), 5.0)
+    owner: dict[int, set[str]] = defaultdict(set)
+    errors = []
+    closest = 9.0
+    for msgs, frame in zip(out, truth, strict=True):
+        apart = 9.0 if len(frame.xy) < 2 else float(np.linalg.norm(frame.xy[0] - frame.xy[1]))
+        closest = min(closest, apart)
+        for m in msgs:
+            d = np.linalg.norm(frame.xy - np.array(m["pos"]), axis=1)
+            errors.append(d.min())
+            if apart > 0.6:  # who is who, judged where it is plain
+                owner[int(frame.people[int(np.argmin(d))])].add(str(m["id"]))
+    assert closest < 0.5, "the scene really brings them together"
+    assert len(errors) > 60
+    assert np.median(errors) < 0.1, "positions within 10 cm (median)"
+    assert np.percentile(errors, 95) < 0.3, "and rarely more than 30 cm off"
+    assert len(owner[0]) == 1 and len(owner[1]) == 1, f"an id switch or a new id: {owner}"
+    assert owner[0] != owner[1]
+
+
+def test_reaching_hand_is_reported_on_the_plate() -> None:
+    store = tiny_store()
+    out, truth = _run([reacher(store)], 4.6)
+    plate = np.array(store.plates[0].center)
+    during = [m for msgs, f in zip(out, truth, strict=True) if 3.1 <= f.t <= 3.9 for m in msgs]
+    assert during, "the person is tracked while reaching"
+    hands = [np.array(h) for m in during for h in m.get("hands", [])]
+    assert len(hands) >= 0.8 * len(during), "the reaching hand is seen in most frames"
+    off = [np.linalg.norm(h[:2] - plate[:2]) for h in hands]
+    assert np.median(off) < 0.1
+    assert all(0.9 < h[2] < 1.35 for h in hands), "hands sit just above the plate"
+    before = [m for msgs, f in zip(out, truth, strict=True) if 1.0 <= f.t <= 2.3 for m in msgs]
+    assert not any(m.get("hands") for m in before), "no hands while walking with arms down"
+
+
+def test_short_gap_keeps_the_id() -> None:
+    tracker = Tracker(dt=0.1, confirm_hits=2, max_missed=10)
+    ids = []
+    for k in range(40):
+        t = k * 0.1
+        seen = [] if 15 <= k < 22 else [FloorPerson(np.array([1.0 + 0.1 * k, 2.0]), 1.0, 1)]
+        ids += [p.id for p in tracker.update(t, seen)]
+    assert len(set(ids)) == 1
+    assert len(ids) == 40 - 7 - 1  # seen frames, less the one before confirmation
