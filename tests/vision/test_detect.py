@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from walkout.vision.camera import PinholeCamera
 from walkout.vision.detect import SHOULDER_Z_M, BackgroundDetector, Detections, FrameError
+from walkout.vision.onnx import OnnxDetector, OnnxUnavailable, decode_boxes
 
 from .scenes import crossing, scene
 
@@ -66,3 +70,20 @@ def test_people_found_within_ten_centimetres() -> None:
     assert np.mean(np.array(errors) < 0.3) > 0.95  # found
     assert np.median(errors) < 0.1
     assert np.percentile(errors, 90) < 0.2
+
+
+def test_onnx_detector_without_onnxruntime_says_what_to_install(tmp_path: Path) -> None:
+    if importlib.util.find_spec("onnxruntime") is not None:
+        pytest.skip("onnxruntime is installed here")
+    _, cam = _detector()
+    with pytest.raises(OnnxUnavailable, match="pip install onnxruntime"):
+        OnnxDetector(cam, tmp_path / "model.onnx")
+
+
+def test_onnx_boxes_decode_to_frame_pixels() -> None:
+    boxes = np.array([[[10, 20, 30, 60, 0.9], [100, 100, 120, 110, 0.2]]], dtype=np.float32)
+    hands = np.array([[50, 40, 0], [5, 5, 7]], dtype=np.float32)  # the second has no owner
+    found = decode_boxes([boxes, hands], 2.0, 1.0)
+    assert np.allclose(found.centres, [[40, 40], [220, 105]])
+    assert np.allclose(found.scores, [0.9, 0.2])
+    assert np.allclose(found.hands, [[100, 40]]) and found.hand_owner.tolist() == [0]

@@ -21,6 +21,10 @@ def track(
         Path | None,
         typer.Option(help="Recording folder to write; <recording>-tracked beside it when unset."),
     ] = None,
+    onnx: Annotated[
+        Path | None,
+        typer.Option(help="Your own ONNX person detector instead of background subtraction."),
+    ] = None,
 ) -> None:
     """Turn a recording's camera video into track messages: a new recording for replay/eval."""
     from walkout.cli import _fail, _progress, console
@@ -30,9 +34,16 @@ def track(
     from walkout.vision.video import VideoError
 
     dest = out or recording.parent / f"{recording.name}-tracked"
+    detector = None
+    if onnx is not None:
+        from walkout.vision.onnx import OnnxDetector
+
+        def detector(camera):  # type: ignore[no-untyped-def]
+            return OnnxDetector(camera, onnx)
+
     try:
         with _progress(f"tracking {recording.name}") as progress:
-            summary = track_recording(recording, dest, progress=progress)
-    except (RecordingError, VideoError, FrameError) as exc:
+            summary = track_recording(recording, dest, detector=detector, progress=progress)
+    except (RecordingError, VideoError, FrameError, RuntimeError, FileNotFoundError) as exc:
         _fail(str(exc))
     console.print(f"wrote {dest}: {summary}")
