@@ -394,8 +394,6 @@ MERGED_LIFTS = (
     cases(
         ONE_PLATE,
         xfail={
-            "two, then one 0.9 s later": MERGED_LIFTS + "Dated at A's lift (t=8.03), only A's "
-            "hand counts: all 3 colas to A, confidence 0.96, not reviewed.",
             "one, then two 0.9 s later": MERGED_LIFTS + "Dated at B's lift (t=8.90), both hands "
             "count: the units are shared by a coin flip (confidence 0.48, reviewed), 2 | 1 on "
             "noise draw 1.",

@@ -79,3 +79,55 @@ def test_putback_restores_weight() -> None:
     sig[(ts >= 8.0), 0] += 160.0
     changes = detect(sig)
     assert [round(c.delta_g / 10) * 10 for c in changes] == [-160, 160]
+
+
+def detect_split(signal: np.ndarray, split_min_g: float) -> list[PlateChange]:
+    """Like ``detect``, with runs cut into steps of at least ``split_min_g`` on every plate."""
+    store = StoreIndex(small_store())
+    shelf = store.shelves["S1"]
+    det = ShelfDetector(shelf, store.noise_sd[list(shelf.plates)], EngineConfig(), RATE, 8.0)
+    for col in range(len(shelf.plates)):
+        det.set_split_min(col, split_min_g)
+    out: list[PlateChange] = []
+    for i, row in enumerate(signal):
+        out.extend(det.add(i / RATE, [float(v) for v in row]))
+    out.extend(det.close())
+    return out
+
+
+def press(sig: np.ndarray, plate: int, t0: float, amp: float, tau: float = 0.2) -> None:
+    """A pressing hand: a bump that rises over ``tau`` and dies away over ten of them."""
+    ts = np.arange(len(sig)) / RATE
+    m = (ts >= t0) & (ts <= t0 + 10 * tau)
+    x = ts[m] - t0
+    sig[m, plate] += amp * (x / tau) * np.exp(1 - x / tau)
+
+
+@pytest.mark.parametrize("gap_s", [0.5, 0.9, 2.0])
+def test_two_steps_in_one_ringing_run_are_cut_apart(gap_s: float) -> None:
+    """Two lifts on a plate that never holds still between them: two changes, each dated."""
+    sig = base()
+    ts = np.arange(len(sig)) / RATE
+    sig[ts >= 5.0, 1] -= 368.0
+    sig[ts >= 5.0 + gap_s, 1] -= 371.0
+    touch(sig, 1, 4.8, 9.0, 60.0, hz=7.0)
+    press(sig, 1, 4.6, 60.0)
+    changes = detect_split(sig, 200.0)
+    assert [round(c.delta_g / 370.0) for c in changes] == [-1, -1]
+    assert sum(c.delta_g for c in changes) == pytest.approx(-739.0, abs=3.0)
+    assert all(c.split for c in changes)
+    assert changes[0].t_step == pytest.approx(5.0, abs=0.15)
+    assert changes[1].t_step == pytest.approx(5.0 + gap_s, abs=0.15)
+
+
+def test_a_pressing_hand_does_not_cut_a_lift() -> None:
+    """One lift with a hand pressing before and after it stays one change."""
+    sig = base()
+    ts = np.arange(len(sig)) / RATE
+    sig[ts >= 5.0, 1] -= 368.0
+    press(sig, 1, 4.5, 80.0, tau=0.25)
+    touch(sig, 1, 4.5, 7.0, 40.0, hz=9.0)
+    changes = detect_split(sig, 200.0)
+    assert len(changes) == 1
+    assert not changes[0].split
+    assert changes[0].delta_g == pytest.approx(-368.0, abs=3.0)

@@ -53,6 +53,33 @@ class EngineConfig(BaseModel):
         description="A settled change is final only if the plate stays quiet this long; a "
         "hand that pressed, held still and then took an item makes one change, not two.",
     )
+    split_min_g: float = Field(
+        100.0,
+        gt=0,
+        description="Smallest step cut out of a run of activity that holds several (two "
+        "shoppers a second apart, a take and a put-back without a still moment between). "
+        "Lower cuts lighter units apart, but a pressing hand's bump (up to ~80 g) may then "
+        "pass for a step.",
+    )
+    split_min_frac: float = Field(
+        0.6,
+        gt=0,
+        description="... and at least this share of the lightest product listed on the plate.",
+    )
+    split_min_s: float = Field(
+        0.3,
+        gt=0,
+        description="How long a level must last between two steps for them to be cut apart.",
+    )
+    split_level_sd_g: float = Field(
+        30.0,
+        ge=0,
+        description="Error of a level read between two steps of one run, beyond the noise: "
+        "a hand pressing on the plate (20-80 g) is often still there.",
+    )
+    split_guard_s: float = Field(
+        0.1, ge=0, description="Samples this close to a step are left out of the level's reading."
+    )
     min_step_g: float = Field(
         8.0,
         gt=0,

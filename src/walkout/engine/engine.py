@@ -76,6 +76,14 @@ RECHECK_S = 0.1
 EXIT_LOOKBACK_S = 30.0
 """How far back an exit looks for shelves its party reached (longer than anything waits)."""
 
+REPEAT_FACTOR = 0.2
+"""One reach, one action: when a run of activity holds several steps and someone else's hand
+was there too, a person already given an earlier step of the run is this much less likely to
+have made the next one."""
+
+RUN_TAKERS_KEEP = 1000
+"""Runs whose takers are remembered (their steps are decided within seconds); bounds memory."""
+
 MAX_WAIT_S = 6.0
 """Longest a settled change waits for a neighbour or an identity verdict before it is decided."""
 
@@ -110,6 +118,12 @@ class Engine:
             )
             for sid, shelf in self.store.shelves.items()
         }
+        for shelf_id, det in self.detectors.items():
+            for col, plate in enumerate(self.store.shelves[shelf_id].plates):
+                weights = [self.store.products[s].weight_g for s in self.store.planogram[plate]]
+                if weights:
+                    lightest = self.config.split_min_frac * min(weights)
+                    det.set_split_min(col, max(self.config.split_min_g, lightest))
         self.people = PeopleTracker(self.store, self.config)
         self.products = ProductModel(self.store, self.config)
         self.carts: dict[str, Cart] = {}
@@ -120,6 +134,8 @@ class Engine:
         self.now = -math.inf
         self.stats = EngineStats()
         self._last_change: OrderedDict[str, float] = OrderedDict()
+        # (plate, t_settled) of a run cut into steps -> accounts given a step of it so far
+        self._run_takers: OrderedDict[tuple[int, float], set[str]] = OrderedDict()
         self._next_decision_t = math.inf
         self._next_prune_t = -math.inf
         self._next_finalize_t = math.inf
@@ -323,11 +339,13 @@ class Engine:
             size_prior = 1.0
         else:
             size_prior = MERGE_PRIOR ** (len(block) - 1)
+        rough = _rough_sd(block)
         if total < 0:
-            hyps = self.products.pick_hypotheses(plates, -total, deltas)
+            hyps = self.products.pick_hypotheses(plates, -total, deltas, rough)
             product = sum(h.score for h in hyps if not h.unknown)
         else:
-            product = sum(s for _, s in putback_joint(self.products, plates, total, ranked, carts))
+            joint = putback_joint(self.products, plates, total, ranked, carts, rough)
+            product = sum(s for _, s in joint)
         if len(block) > 1:
             # One unit over several plates explains their total; how it splits between them is
             # free (a density per extra plate), so a block is compared with split ones fairly.
@@ -369,13 +387,40 @@ class Engine:
                 )
                 if self._was_inside(p, event.t_start)
             ]
+        rough = _rough_sd(block)
+        run = (block[0].plate, block[0].t_settled) if len(block) == 1 and block[0].split else None
         if total < 0:
-            decision = decide_pick(self.products.pick_hypotheses(plates, -total, deltas), people)
+            hyps = self.products.pick_hypotheses(plates, -total, deltas, rough)
+            if run is not None:
+                people = self._one_action_per_reach(people, self._run_takers.get(run, set()))
+            decision = decide_pick(hyps, people)
             decision = self._doubt_other_hands(decision, plates, event)
         else:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
-            decision = decide_putback(self.products, plates, total, people, carts)
-        self._apply(event, plates, total, decision, out)
+            decision = decide_putback(self.products, plates, total, people, carts, rough)
+        self._apply(event, plates, total, decision, out, rough > 0)
+        if run is not None and total < 0:
+            takers = self._run_takers.setdefault(run, set())
+            takers.update(
+                s.person.account
+                for s in decision.shares
+                if s.person is not None and s.person.account is not None
+            )
+            while len(self._run_takers) > RUN_TAKERS_KEEP:
+                self._run_takers.popitem(last=False)
+
+    @staticmethod
+    def _one_action_per_reach(people: list[Proximity], takers: set[str]) -> list[Proximity]:
+        """Lower those who took an earlier step of the run, if someone else was there too."""
+        if not takers:
+            return people
+        others = [p for p in people if p.account not in takers and p.likelihood >= OTHER_HAND_MIN]
+        if not others:
+            return people
+        return [
+            replace(p, likelihood=p.likelihood * REPEAT_FACTOR) if p.account in takers else p
+            for p in people
+        ]
 
     def _was_inside(self, p: Proximity, t: float) -> bool:
         person = self.people.people.get(p.pid)
@@ -388,8 +433,13 @@ class Engine:
         total: float,
         decision: Decision,
         out: list[Output],
+        rough: bool = False,
     ) -> None:
-        """Move units between plates and carts as decided; alert where no cart can take them."""
+        """Move units between plates and carts as decided; alert where no cart can take them.
+
+        ``rough``: the change was read between steps of one run, not between still windows,
+        so its weight is no scale reading of the units.
+        """
         is_pick = total < 0
         products = tuple(
             ProductEvidence(h.describe(), h.skus(), round(h.expected_g, 1), round(pr, 4))
@@ -428,7 +478,8 @@ class Engine:
             cart = self.carts[person.account]
             if is_pick:
                 removed = -total * self._expected_g(hyp) / expected_whole
-                units = self._units_taken(hyp, removed, alone=len(decision.shares) == 1)
+                alone = len(decision.shares) == 1 and not rough
+                units = self._units_taken(hyp, removed, alone=alone, rough=rough)
                 change = CartChange(
                     self._new_id(),
                     event.event_id,
@@ -441,7 +492,7 @@ class Engine:
                     decision.confidence,
                 )
                 cart.add(units, change)
-                sure = decision.confidence > 0.98 and len(decision.shares) == 1
+                sure = decision.confidence > 0.98 and alone
                 if sure and len(units) == 1 and not hyp.units:
                     self.products.learn(units[0].sku, units[0].weight_g)
                 self.stats.picks += 1
@@ -498,11 +549,15 @@ class Engine:
         planogram = sum(k * self.products.mean_weight(sku)[0] for sku, k in hyp.planogram)
         return planogram + sum(u.weight_g for u in hyp.units)
 
-    def _units_taken(self, hyp: Hypothesis, removed_g: float, alone: bool) -> tuple[Unit, ...]:
+    def _units_taken(
+        self, hyp: Hypothesis, removed_g: float, alone: bool, rough: bool = False
+    ) -> tuple[Unit, ...]:
         """Units for a pick; each planogram unit gets its share of the measured weight.
 
         A unit taken alone has a measured weight as good as the scale; units taken together
         (or shared out among people) only have an estimate, and keep the product's spread.
+        A step read inside a run (``rough``) is no measure of its units at all (a pressing
+        hand shifts the level between steps): they weigh what the product does, on average.
         """
         units: list[Unit] = list(hyp.units)
         known = sum(u.weight_g for u in units)
@@ -514,6 +569,9 @@ class Engine:
             share = rest * (mu / expected_total)
             precise = count == 1 and alone
             sd = self.config.measure_sd_g if precise else max(self.products.unit_sd(sku), 1.0)
+            if rough:
+                share = mu
+                sd = math.hypot(sd, self.products.mean_weight(sku)[1])
             for _ in range(k):
                 units.append(Unit(self.products.new_uid(), sku, share, sd))
         return tuple(units)
@@ -615,6 +673,11 @@ class Engine:
     def _new_id(self) -> int:
         self._next_id += 1
         return self._next_id - 1
+
+
+def _rough_sd(block: list[PlateChange]) -> float:
+    """Extra error of a block's summed change: levels read between steps of a run are rough."""
+    return math.sqrt(sum(c.level_sd_g**2 for c in block))
 
 
 __all__ = ["Engine", "EngineStats", "Output"]

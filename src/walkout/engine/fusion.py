@@ -180,6 +180,7 @@ def putback_joint(
     added_g: float,
     ranked: list[tuple[Proximity | None, float]],
     carts: dict[str, list[Unit]],
+    extra_sd_g: float = 0.0,
 ) -> list[PutBack]:
     """Every way nearby people could have put back what ``added_g`` grams restored.
 
@@ -190,9 +191,9 @@ def putback_joint(
     near = [(p, pr) for p, pr in ranked if p is not None and p.account is not None]
     for person, p_person in near:
         cart = carts.get(person.account or "", [])
-        for hyp in model.putback_hypotheses(plates, added_g, cart):
+        for hyp in model.putback_hypotheses(plates, added_g, cart, extra_sd_g):
             options.append(((Share(person, hyp),), p_person * hyp.score))
-    meas_sd = model.measure_sd(plates)
+    meas_sd = model.measure_sd(plates, extra_sd_g)
     for (a, pa), (b, pb) in itertools.combinations([x for x in near if x[1] > 0.05][:3], 2):
         if a.account == b.account:
             continue
@@ -215,9 +216,10 @@ def decide_putback(
     added_g: float,
     people: list[Proximity],
     carts: dict[str, list[Unit]],
+    extra_sd_g: float = 0.0,
 ) -> Decision:
     ranked = rank_people(people)
-    options = putback_joint(model, plates, added_g, ranked, carts)
+    options = putback_joint(model, plates, added_g, ranked, carts, extra_sd_g)
     unknown = model.unknown()
     options.append(((Share(None, unknown),), unknown.score))
     probs = posterior([score for _, score in options])

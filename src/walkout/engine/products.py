@@ -152,9 +152,10 @@ class ProductModel:
 
     # -- hypotheses -------------------------------------------------------------------------
 
-    def measure_sd(self, plates: tuple[int, ...]) -> float:
-        """Error of a settled change summed over ``plates``."""
-        return self._measure_sd(plates)
+    def measure_sd(self, plates: tuple[int, ...], extra_sd_g: float = 0.0) -> float:
+        """Error of a settled change summed over ``plates`` (``extra_sd_g``: more error, for a
+        change read between the steps of one run of activity)."""
+        return math.hypot(self._measure_sd(plates), extra_sd_g)
 
     def home_factor(self, plates: tuple[int, ...], units: tuple[Unit, ...]) -> float:
         """Prior odds of units being put back here: lower for each one not at home."""
@@ -170,7 +171,11 @@ class ProductModel:
         return math.sqrt(self.config.measure_sd_g**2 + noise)
 
     def pick_hypotheses(
-        self, plates: tuple[int, ...], removed_g: float, deltas: tuple[float, ...] | None = None
+        self,
+        plates: tuple[int, ...],
+        removed_g: float,
+        deltas: tuple[float, ...] | None = None,
+        extra_sd_g: float = 0.0,
     ) -> list[Hypothesis]:
         """Explanations of ``removed_g`` grams taken from neighbouring ``plates`` together.
 
@@ -179,7 +184,7 @@ class ProductModel:
         takes most of its weight from its own.
         """
         cfg = self.config
-        meas_sd = self._measure_sd(plates)
+        meas_sd = self.measure_sd(plates, extra_sd_g)
         skus: list[str] = []
         for p in plates:
             skus.extend(s for s in self.store.planogram[p] if s not in skus)
@@ -241,10 +246,10 @@ class ProductModel:
         return Hypothesis(tuple(planogram), tuple(units), score, mean)
 
     def putback_hypotheses(
-        self, plates: tuple[int, ...], added_g: float, cart: list[Unit]
+        self, plates: tuple[int, ...], added_g: float, cart: list[Unit], extra_sd_g: float = 0.0
     ) -> list[Hypothesis]:
         """Explanations of ``added_g`` grams put on ``plates`` from the units in one cart."""
-        meas_sd = self._measure_sd(plates)
+        meas_sd = self.measure_sd(plates, extra_sd_g)
         out: list[Hypothesis] = []
         for n in (1, 2, 3):
             for combo in itertools.combinations(cart, n):

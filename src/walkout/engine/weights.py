@@ -11,10 +11,11 @@ case, needs one comparison per chunk.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -40,6 +41,11 @@ class PlateChange:
         delta_g: New level minus the level before the activity.
         level_before_g: The baseline before the activity.
         peak_dev_g: Largest deviation from the baseline during the activity.
+        level_sd_g: Extra error of ``delta_g`` when it is one step of several inside one run
+            of activity (levels read between steps, while the plate still rang); 0 for a
+            change read between two still windows.
+        split: One of several steps cut out of one run of activity (its steps share
+            ``plate`` and ``t_settled``).
     """
 
     plate: int
@@ -50,6 +56,8 @@ class PlateChange:
     delta_g: float
     level_before_g: float
     peak_dev_g: float
+    level_sd_g: float = 0.0
+    split: bool = False
 
 
 @dataclass(slots=True)
@@ -58,6 +66,7 @@ class DetectorStats:
     changes: int = 0
     null_changes: int = 0
     forced_rezero: int = 0
+    splits: int = 0
 
 
 @dataclass
@@ -91,8 +100,13 @@ class ShelfDetector:
         self._baselines_set = False
         # A settled change is held for ``confirm_s``: if the plate moves again by then (a
         # pressing hand held still for a moment), the two activities are one change.
-        self._tentative: dict[int, PlateChange] = {}
+        self._tentative: dict[int, list[PlateChange]] = {}
         self._origin: dict[int, tuple[float, float, float]] = {}  # col -> (t_start, t_step, peak)
+        # A held run that the next run continues: its earlier steps are kept as they are, its
+        # last one's level (and when it was reached) starts the next run's levels.
+        self._prefix: dict[int, list[PlateChange]] = {}
+        self._held_level: dict[int, tuple[float, float]] = {}
+        self._split_min = np.full(n, np.inf)
 
     # -- input -----------------------------------------------------------------------------
 
@@ -120,7 +134,12 @@ class ShelfDetector:
         if self.active[col]:
             return float(self._hist_t[self._trigger_abs[col] - self._hist_start])
         held = self._tentative.get(col)
-        return None if held is None else held.t_start
+        return None if held is None else held[0].t_start
+
+    def set_split_min(self, col: int, grams: float) -> None:
+        """Smallest step that may be cut out of a run of activity on the plate at ``col``
+        (infinite: runs are never cut, only their net change counts)."""
+        self._split_min[col] = grams
 
     @property
     def processed_t(self) -> float:
@@ -163,9 +182,9 @@ class ShelfDetector:
             waiting = [c for c in resumed if self.active[c]]
         now = float(self._hist_t[-1])
         if self._tentative:
-            for col, change in sorted(self._tentative.items()):
-                if now >= change.t_settled + self.config.confirm_s:
-                    out.append(self._tentative.pop(col))
+            for col, changes in sorted(self._tentative.items()):
+                if now >= changes[-1].t_settled + self.config.confirm_s:
+                    out.extend(self._tentative.pop(col))
         self._trim()
         return out
 
@@ -188,7 +207,7 @@ class ShelfDetector:
     def close(self) -> list[PlateChange]:
         """End of the stream: every change still held for confirmation is final."""
         out = self.flush()
-        out.extend(self._tentative[c] for c in sorted(self._tentative))
+        out.extend(ch for c in sorted(self._tentative) for ch in self._tentative[c])
         self._tentative.clear()
         return out
 
@@ -209,14 +228,17 @@ class ShelfDetector:
         for k in np.flatnonzero(off.any(axis=0)):
             col = int(cols[k])
             trigger = from_abs + int(np.argmax(off[:, k]))
-            held = self._tentative.pop(col, None)
-            if held is not None:
+            held_run = self._tentative.pop(col, None)
+            if held_run is not None:
+                held = held_run[-1]
                 t_trigger = float(self._hist_t[trigger - self._hist_start])
                 if t_trigger <= held.t_settled + self.config.confirm_s:
                     self.baseline[col] = held.level_before_g
                     self._origin[col] = (held.t_start, held.t_step, held.peak_dev_g)
+                    self._prefix[col] = held_run[:-1]
+                    self._held_level[col] = (held.level_before_g + held.delta_g, held.t_step)
                 else:
-                    out.append(held)
+                    out.extend(held_run)
             self.active[col] = True
             self._trigger_abs[col] = trigger
             self._checked_abs[col] = trigger
@@ -275,6 +297,8 @@ class ShelfDetector:
         t_start, t_step, earlier_peak = self._origin.pop(
             col, (float(self._hist_t[trig]), float(times[0]), 0.0)
         )
+        prefix = self._prefix.pop(col, [])
+        held_level = self._held_level.pop(col, None)
         # last sample still on the old side of the halfway mark: the step came right after it
         # (when this run never was on the old side, the step was in the run it continues)
         side = (active_vals - (before + level) / 2.0) * np.sign(level - before)
@@ -287,10 +311,13 @@ class ShelfDetector:
             # Back where it was, or a hand resting still for a moment: keep the old baseline
             # (slow drift is followed while quiet), so a press that looked still is no step.
             self.stats.null_changes += 1
+            if prefix:  # the held run's earlier steps stand
+                t_settled = float(times[w + n - 1])
+                self._tentative[col] = [replace(c, t_settled=t_settled) for c in prefix]
             return int(end_abs)
         self.baseline[col] = level
         self.stats.changes += 1
-        self._tentative[col] = PlateChange(
+        whole = PlateChange(
             plate=self.shelf.plates[col],
             t_start=t_start,
             t_step=t_step,
@@ -300,7 +327,114 @@ class ShelfDetector:
             level_before_g=before,
             peak_dev_g=max(peak, earlier_peak),
         )
+        parts = self._split(
+            whole, held_level, values[: w + 1], times[: w + 1], self._split_min[col]
+        )
+        self._tentative[col] = [replace(c, t_settled=whole.t_settled) for c in prefix] + parts
         return int(end_abs)
+
+    def _split(
+        self,
+        whole: PlateChange,
+        held: tuple[float, float] | None,
+        values: FloatArray,
+        times: FloatArray,
+        min_step: float,
+    ) -> list[PlateChange]:
+        """Cut a run of activity into the steps it holds: levels that lasted a while between
+        them, however much the plate rang, each at least ``min_step`` from the next.
+
+        ``held``: the level a held run settled at, and when it was reached, if this run
+        continues it (the run starts there, not at the baseline).
+        """
+        cfg = self.config
+        min_len = max(3, round(cfg.split_min_s * self.sample_rate_hz))
+        if not np.isfinite(min_step) or len(values) == 0:
+            return [whole]
+        # the run is framed by the levels known before and after it, so a step right at its
+        # start or end is found like any other
+        before = whole.level_before_g
+        after = before + whole.delta_g
+        front = before if held is None else held[0]
+        padded = np.concatenate([np.full(min_len, front), values, np.full(min_len, after)])
+        cuts = find_steps(padded, min_step, min_len)
+        if not cuts and held is None:
+            return [whole]
+        guard = max(1, round(cfg.split_guard_s * self.sample_rate_hz))
+        bounds = [0, *cuts, len(padded)]
+        # one level per stretch between cuts, read away from the steps: first the baseline
+        # (and a held run's level), last the settled level. at[i]: when level i was reached.
+        levels: list[float] = [before]
+        errs: list[float] = [0.0]
+        at: list[float] = [whole.t_start]
+        span: list[int] = [min_len]
+        if held is not None:
+            levels.append(held[0])
+            errs.append(0.0)
+            at.append(held[1])
+            span.append(min_len)
+        last = len(bounds) - 2
+        for i in range(1, last + 1):
+            lo, hi = bounds[i], bounds[i + 1]
+            if i == last:
+                levels.append(after)
+                errs.append(0.0)
+            else:
+                part = (
+                    padded[lo + guard : hi - guard] if hi - lo >= 2 * guard + 3 else padded[lo:hi]
+                )
+                levels.append(float(np.median(part)))
+                noise = float(np.std(part)) / math.sqrt(max(len(part) / 3.0, 1.0))
+                errs.append(math.hypot(noise, cfg.split_level_sd_g))
+            at.append(float(times[min(max(lo - min_len, 0), len(times) - 1)]))
+            span.append(hi - lo)
+        if not cuts:  # the held level, then straight to the settled one
+            gap = np.abs(values - front) > abs(after - front) / 2.0
+            levels.append(after)
+            errs.append(0.0)
+            at.append(float(times[int(np.argmax(gap))]) if gap.any() else float(times[-1]))
+            span.append(len(values))
+        # merge levels too close to be a unit apart, the closest pair first (never the
+        # baseline or the settled level)
+        while len(levels) > 2:
+            gaps = [abs(levels[k] - levels[k - 1]) for k in range(1, len(levels))]
+            k = 1 + int(np.argmin(gaps))
+            if gaps[k - 1] >= min_step:
+                break
+            if k - 1 == 0:
+                drop = k
+            elif k == len(levels) - 1:
+                drop = k - 1
+            else:
+                drop = k if span[k] <= span[k - 1] else k - 1
+            # the steps into and out of the dropped level become one, at the bigger one's time
+            into = abs(levels[drop] - levels[drop - 1])
+            out_of = abs(levels[drop + 1] - levels[drop])
+            if into > out_of:
+                at[drop + 1] = at[drop]
+            for seq in (levels, errs, at, span):
+                del seq[drop]
+        if len(levels) < 3:
+            return [whole]
+        out = []
+        last = len(levels) - 1
+        for k in range(1, len(levels)):
+            out.append(
+                PlateChange(
+                    plate=whole.plate,
+                    t_start=whole.t_start if k == 1 else at[k - 1],
+                    t_step=at[k],
+                    t_end=whole.t_end if k == last else at[k + 1],
+                    t_settled=whole.t_settled,
+                    delta_g=levels[k] - levels[k - 1],
+                    level_before_g=levels[k - 1],
+                    peak_dev_g=whole.peak_dev_g,
+                    level_sd_g=math.hypot(errs[k], errs[k - 1]),
+                    split=True,
+                )
+            )
+        self.stats.splits += 1
+        return out
 
     def _maybe_force(self, col: int) -> None:
         """Re-zero a plate that has not held still for ``max_active_s`` (a stuck or broken cell)."""
@@ -332,3 +466,31 @@ def _quiet_nan_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         yield
+
+
+def find_steps(values: FloatArray, min_step: float, min_len: int) -> list[int]:
+    """Where a run's level changes by ``min_step`` or more, by binary segmentation.
+
+    Each stretch is cut where splitting it into two means explains it best; a cut stands if
+    the two means are at least ``min_step`` apart and both sides last ``min_len`` samples.
+    Ringing around a level averages out of the means, so a level need not hold still.
+    """
+    cuts: list[int] = []
+    stack = [(0, len(values))]
+    while stack:
+        a, b = stack.pop()
+        m = b - a
+        if m < 2 * min_len:
+            continue
+        cs = np.cumsum(values[a:b])
+        k = np.arange(min_len, m - min_len + 1)
+        left = cs[k - 1] / k
+        right = (cs[-1] - cs[k - 1]) / (m - k)
+        gain = k * (m - k) * (left - right) ** 2
+        i = int(np.argmax(gain))
+        if abs(left[i] - right[i]) < min_step:
+            continue
+        cut = a + int(k[i])
+        cuts.append(cut)
+        stack.extend([(a, cut), (cut, b)])
+    return sorted(cuts)
