@@ -6,10 +6,10 @@ background thread on a socket it binds itself, for tests and benchmarks that nee
 
 from __future__ import annotations
 
-import logging
 import socket
 import sys
 import threading
+import time
 from typing import Any
 
 import uvicorn
@@ -18,7 +18,8 @@ from walkout.service.app import create_app
 from walkout.service.runtime import LiveStore
 from walkout.service.settings import ServiceSettings
 
-log = logging.getLogger(__name__)
+GRACE_S = 5
+"""Seconds the HTTP server waits for open requests and streams when it is told to stop."""
 
 
 def _announce(store: LiveStore) -> None:
@@ -58,6 +59,7 @@ def run(settings: ServiceSettings) -> None:
             port=settings.port,
             log_level="warning",
             ws="websockets-sansio",
+            timeout_graceful_shutdown=GRACE_S,
         )
     finally:
         if bridge is not None:
@@ -79,7 +81,11 @@ class RunningService:
         self.url = f"http://{settings.host}:{self.port}"
         self.ws_url = f"ws://{settings.host}:{self.port}"
         config = uvicorn.Config(
-            create_app(self.store), log_level="warning", lifespan="off", ws="websockets-sansio"
+            create_app(self.store),
+            log_level="warning",
+            lifespan="off",
+            ws="websockets-sansio",
+            timeout_graceful_shutdown=GRACE_S,
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
@@ -87,24 +93,26 @@ class RunningService:
         )
 
     def start(self, timeout_s: float = 20.0) -> RunningService:
+        """Rebuild the store, start MQTT (if on) and the HTTP server; return once it listens."""
         self.store.start()
-        self.bridge = _start_mqtt(self.store, self.settings)
-        self._thread.start()
-        ready = threading.Event()
-
-        def poll() -> None:
-            while not self._server.started and self._thread.is_alive():
-                ready.wait(0.01)
-            ready.set()
-
-        poll()
-        if not self._server.started:
-            raise RuntimeError("the HTTP server did not start")
+        try:
+            self.bridge = _start_mqtt(self.store, self.settings)
+            self._thread.start()
+            deadline = time.monotonic() + timeout_s
+            while not self._server.started:
+                if not self._thread.is_alive() or time.monotonic() > deadline:
+                    raise RuntimeError(f"the HTTP server did not start on {self.url}")
+                time.sleep(0.01)
+        except BaseException:
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
+        self.store.hub.close_all()  # live streams end first, so the server need not wait
         self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
         if self.bridge is not None:
             self.bridge.close()
         self.store.stop()
