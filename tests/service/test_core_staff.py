@@ -36,6 +36,8 @@ def test_review_holds_the_charge_and_resolution_charges_the_fixed_items(
     change = item["explanations"][0]
     assert {p["account"] for p in change["people"]} == {"acct-a", "acct-b"}
     assert change["products"][0]["items"] == {"cola": 1}
+    # acct-b's receipt is empty, yet its review shows the change that may be its own
+    assert queue["acct-b"]["explanations"] == [change]
 
     # staff watched the video: acct-b took the cola, acct-a nothing
     r = staff.post(f"/v1/staff/reviews/{held_a['session_id']}/resolve", json={"items": {}})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -148,6 +149,10 @@ Publish = Callable[[dict[str, Any], bool], None]
 """Send an event to subscribers: (event, staff_only)."""
 
 
+DOUBTS_KEPT = 10_000
+"""Doubtful cart changes remembered for review screens (bounds memory in a long day)."""
+
+
 class Conflict(ValueError):
     """A staff decision that contradicts one already taken (or names something unknown)."""
 
@@ -184,6 +189,7 @@ class Session:
     explanations: list[dict[str, Any]] = field(default_factory=list)
     status: str = "open"  # open | held_for_review | held_for_id_check | charged
     charged: Decimal = Decimal("0")
+    t_open: float = float("-inf")  # store time of its first entry
     t_last: float = 0.0  # store time of its last cart change
     checks: dict[str, IdCheck] = field(default_factory=dict)  # sku -> check
 
@@ -236,6 +242,8 @@ class Sessions:
         self.checks: dict[str, IdCheck] = {}
         self.resolutions: dict[str, dict[str, int]] = {}
         self.decisions: dict[str, str] = {}
+        # recent doubtful changes: change id -> (accounts it may belong to, explanation)
+        self._doubtful: OrderedDict[int, tuple[set[str], dict[str, Any]]] = OrderedDict()
 
     def load_decisions(self) -> None:
         """Staff decisions taken before a restart, applied again as the log is replayed."""
@@ -247,14 +255,16 @@ class Sessions:
 
     # -- engine outputs ----------------------------------------------------------------------
 
-    def on_entry(self, account: str, seq: int) -> None:
+    def on_entry(self, account: str, seq: int, t: float) -> None:
         """The first entry since the account's last receipt opens its session."""
         if account not in self.open:
-            self._open(account, seq)
+            self._open(account, seq).t_open = t
 
     def on_change(self, change: CartChange, cart: Cart | None, seq: int) -> None:
         sess = self.open.get(change.account) or self._open(change.account, seq)
         sess.t_last = change.event.t_end
+        if change.confidence < self.review_below:
+            self._remember_doubt(change)
         if change.kind == "pick":
             self._ensure_checks(sess, change.items, change.event.t_end)
         view = self.cart_view(change.account, cart)
@@ -274,9 +284,13 @@ class Sessions:
         for sku, check in sess.checks.items():
             if check.status == "pending" and sku not in self._items(sess):
                 check.status = "void"
+                self.publish({"type": "id_check", **check.view()}, False)
         if receipt.needs_review:
-            doubtful = [c for c in final.changes if c.confidence < self.review_below]
-            sess.explanations = [_explain(c) for c in doubtful or final.changes]
+            sess.explanations = [
+                explanation
+                for accounts, explanation in self._doubtful.values()
+                if receipt.account in accounts and explanation["t"] >= sess.t_open
+            ] or [_explain(c) for c in final.changes]
         self._settle(sess)
         if receipt.needs_review:
             self.publish({"type": "review", **self.review_view(sess)}, True)
@@ -421,6 +435,14 @@ class Sessions:
         self.by_id[sess.session_id] = sess
         self.by_account.setdefault(account, []).append(sess)
         return sess
+
+    def _remember_doubt(self, change: CartChange) -> None:
+        """Keep a doubtful change for the reviews of everyone it may belong to: the account
+        that got it and every other candidate (whose own receipt then needs review too)."""
+        accounts = {change.account} | {p.account for p in change.people if p.account}
+        self._doubtful[change.change_id] = (accounts, _explain(change))
+        while len(self._doubtful) > DOUBTS_KEPT:
+            self._doubtful.popitem(last=False)
 
     def _ensure_checks(self, sess: Session, items: dict[str, int], t: float) -> None:
         for sku in items:

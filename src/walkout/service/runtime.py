@@ -278,7 +278,7 @@ class LiveStore:
     def _feed(self, seq: int, msg: AnyMessage) -> None:
         """Feed one logged message; callers hold the lock."""
         if isinstance(msg, EntryMsg):
-            self.sessions.on_entry(msg.account, seq)
+            self.sessions.on_entry(msg.account, seq, msg.t)
         outputs: list[Output] = self.engine.feed(msg)
         for out in outputs:
             if isinstance(out, CartChange):
