@@ -112,7 +112,14 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """Connect to SQLite (WAL, synchronous FULL) or PostgreSQL and create missing tables."""
+    """Connect to SQLite (WAL, synchronous FULL) or PostgreSQL and create missing tables.
+
+    A plain ``postgresql://`` URL is taken to mean psycopg 3 (the driver we ship), not
+    SQLAlchemy's default psycopg2.
+    """
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            url = "postgresql+psycopg://" + url.removeprefix(plain)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
