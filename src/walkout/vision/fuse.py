@@ -9,8 +9,8 @@ assuming everyone's shoulders are at one height.
 Hands are rays too. Two cameras' hand rays that nearly meet give the hand in 3-D. A hand seen
 by one camera only is placed where its ray enters a plate (store.json knows every plate's
 height); a ray that enters none is a hand in the air, dropped, since the engine wants hands
-only where they touch shelves. A hand seen by one camera over stacked plates is ambiguous:
-it goes where its ray is deepest inside a plate's footprint.
+only where they touch shelves. A hand seen by one camera over stacked plates is ambiguous and
+dropped too: no hand is better evidence than a hand on the wrong shelf.
 """
 
 from __future__ import annotations
@@ -78,7 +78,8 @@ class Fusion:
         cameras: list[PinholeCamera],
         store: StoreLayout,
         same_person_m: float = 0.5,
-        hand_meet_m: float = 0.08,
+        hand_meet_m: float = 0.15,
+        max_reach_m: float = 1.0,
         edge_px: float = 12.0,
         min_reach_m: float = 0.3,
     ) -> None:
@@ -88,11 +89,14 @@ class Fusion:
         same_person_m: Detections of different cameras closer than this are one person;
             larger merges people who stand shoulder to shoulder, smaller splits one person in
             two where calibration or the height assumption is off.
-        hand_meet_m: Two hand rays passing closer than this are one hand.
+        hand_meet_m: Two hand rays passing closer than this are one hand; smaller rejects
+            more false pairs but also true ones whose tips were found a few pixels off.
+        max_reach_m: A hand is never farther than this from its body on the floor.
         edge_px: Detections whose body touches the frame's edge count less (half a body seen).
         min_reach_m: Hands nearer the body than this (on the floor) hang at the sides: dropped.
         """
         self.min_reach_m = min_reach_m
+        self.max_reach_m = max_reach_m
         self.cameras = cameras
         self.same_person_m = same_person_m
         self.hand_meet_m = hand_meet_m
@@ -177,7 +181,8 @@ class Fusion:
                 o = np.array([rays[i][1], rays[j][1]])
                 d = np.array([rays[i][2], rays[j][2]])
                 p, rms = triangulate(o, d)
-                if rms * 2 < self.hand_meet_m and 0.0 < p[2] < 2.2:
+                near = np.linalg.norm(p[:2] - body) < self.max_reach_m
+                if rms * 2 < self.hand_meet_m and 0.0 < p[2] < 2.0 and near:
                     points.append((p, 2))
                     used[i] = used[j] = True
         for i, (_, o, d) in enumerate(rays):
@@ -205,8 +210,8 @@ class Fusion:
         u = np.abs(np.sum(rel * along, axis=1)) / (self._ps[:, 0] / 2)
         v = np.abs(np.sum(rel * self._pf, axis=1)) / (self._ps[:, 1] / 2)
         inside = np.maximum(u, v)
-        best = int(np.argmin(inside))
-        if inside[best] > 1.1:
-            return None
-        out: FloatArray = pts[best]
+        hits = np.nonzero(inside <= 1.0)[0]
+        if len(hits) != 1 and len(np.unique(self._pc[hits, 2])) != 1:
+            return None  # no plate, or stacked plates one view cannot tell apart
+        out: FloatArray = pts[hits[np.argmin(inside[hits])]]
         return out
