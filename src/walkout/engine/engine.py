@@ -644,7 +644,12 @@ class Engine:
         for shelf, t_near in self._exit_reach.get(account, {}).items():
             det = self.detectors[shelf]
             if det.processed_t < t_near:
-                return False
+                # Samples held back for chunking would hold the receipt up to a second:
+                # read them now (the exit is in the message stream, so replays do the same).
+                for change in det.flush():
+                    self._on_change(change)
+                if det.processed_t < t_near:
+                    return False
             for col in range(len(self.store.shelves[shelf].plates)):
                 since = det.active_since(col)
                 if since is not None and since <= t_near:
