@@ -1,64 +1,44 @@
-"""A receipt reaches the shopper about a second after the exit, with the store feeding live.
+"""The receipt comes out at once after the exit, on the store's clock.
 
-Measured 0.91 s on this scene (HTTP, SQLite, one message per request at its own time): the
-0.5 s reorder window, then the shelves the party reached must be read past the exit, and the
-engine reads shelves in chunks of 30 samples (up to 1 s at 30 Hz). The bound leaves room for a
-loaded test machine; it catches the old 2 s window + 1 s settle (3 s) coming back.
+Live, the store clock advances with the feeds (30 Hz per shelf), so "at once" means: the
+receipt is out before the feed has gone more than the reorder window (0.5 s) plus one 0.1 s
+bucket past the exit. The old engine (2 s window, 1 s settle, 1 s chunks) needed 3-4 s. The
+wall-clock latency over MQTT is measured by ``bench/live_load.py``, not here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 from typing import Any
 
-import httpx
 import websockets
-from tests.service.conftest import Harness, as_json
+from tests.service.conftest import Harness
 
 from walkout.recording.models import ExitMsg
 
-LIMIT_S = 1.25
+AFTER_EXIT_S = 0.65
+"""How far past the exit (store time) the feed goes before the receipt must be out."""
 
 
-def test_receipt_within_a_second_of_the_exit(service: Harness, two_shoppers: list[Any]) -> None:
+def test_receipt_is_out_within_the_reorder_window_of_the_exit(
+    service: Harness, two_shoppers: list[Any]
+) -> None:
     device = service.key("device")
     key_b = service.key("shopper", "acct-b")
     t_exit = [m.t for m in two_shoppers if isinstance(m, ExitMsg)][-1]  # acct-b leaves last
-    before = [m for m in two_shoppers if m.t < t_exit]
-    live = two_shoppers[len(before) :]
-    service.feed(before, device)
+    upto = [m for m in two_shoppers if m.t <= t_exit + AFTER_EXIT_S]
+    assert len(upto) < len(two_shoppers), "the scene must go on after the exit"
 
-    async def run() -> float:
-        async with (
-            websockets.connect(f"{service.ws_url}/v1/carts/me/ws?key={key_b}") as ws,
-            httpx.AsyncClient(base_url=service.url, headers={"X-API-Key": device}) as c,
-        ):
+    async def run() -> dict[str, Any]:
+        async with websockets.connect(f"{service.ws_url}/v1/carts/me/ws?key={key_b}") as ws:
             await ws.recv()  # the cart now: subscribed
-            start = time.monotonic()
-            exit_posted = 0.0
-
-            async def pace() -> None:  # each message at its own time, as the store sends it
-                nonlocal exit_posted
-                for m in live:
-                    delay = start + (m.t - t_exit) - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    r = await c.post("/v1/messages", content=as_json([m]))
-                    assert r.status_code == 202
-                    if isinstance(m, ExitMsg):
-                        exit_posted = time.monotonic()
-
-            feeder = asyncio.create_task(pace())
-            while True:
+            await asyncio.to_thread(service.feed, upto, device)
+            await asyncio.to_thread(service.wait_fed)
+            while True:  # everything fed so far has been processed: the receipt is queued
                 event = json.loads(await asyncio.wait_for(ws.recv(), 10))
                 if event["type"] == "receipt":
-                    got = time.monotonic()
-                    break
-            feeder.cancel()
-            assert event["receipt"]["items"] == {"chips": 1}
-            return got - exit_posted
+                    return event
 
-    latency = asyncio.run(run())
-    assert 0 < latency < LIMIT_S, f"receipt {latency:.2f} s after the exit"
+    event = asyncio.run(run())
+    assert event["receipt"]["items"] == {"chips": 1}
