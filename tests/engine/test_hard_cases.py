@@ -382,23 +382,9 @@ ONE_PLATE = {
 }
 
 
-MERGED_LIFTS = (
-    "The two lifts 0.9 s apart on plate 0 are detected as one -1104 g change (3 x cola), dated "
-    "at one of the lifts; the engine cannot split it by whose hand was in the plate at each "
-    "lift. "
-)
-
-
 @pytest.mark.parametrize(
     ("gap_s", "half_s", "units_a", "units_b"),
-    cases(
-        ONE_PLATE,
-        xfail={
-            "one, then two 0.9 s later": MERGED_LIFTS + "Dated at B's lift (t=8.90), both hands "
-            "count: the units are shared by a coin flip (confidence 0.48, reviewed), 2 | 1 on "
-            "noise draw 1.",
-        },
-    ),
+    cases(ONE_PLATE),
 )
 def test_crowding_one_plate(
     gap_s: float, half_s: float, units_a: list[float], units_b: list[float]

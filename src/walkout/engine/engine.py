@@ -297,6 +297,7 @@ class Engine:
                 min(c.t_start for c in group),
                 max(c.t_end for c in group),
                 float(np.median([c.t_step for c in group])),
+                timing=all(c.split for c in group),
             )
             if self._was_inside(p, min(c.t_start for c in group))
         ]
@@ -383,7 +384,11 @@ class Engine:
             people = [
                 p
                 for p in self.people.proximity(
-                    list(plates), event.t_start, event.t_end, event.t_step
+                    list(plates),
+                    event.t_start,
+                    event.t_end,
+                    event.t_step,
+                    timing=all(c.split for c in block),
                 )
                 if self._was_inside(p, event.t_start)
             ]

@@ -48,6 +48,22 @@ ARM_REACH_M = 2.5
 TRIM_SLACK_S = 5.0
 """Samples older than the horizon are dropped this much at a time."""
 
+REACH_LOOK_S = 3.5
+"""How far either side of a step a hand's stay in the plate is traced (longer than a reach)."""
+
+REACH_GAP_S = 0.45
+"""Frames of a hand in the plate this close together are one stay (a hand hidden a moment)."""
+
+REACH_MIN_S = 0.4
+"""A stay shorter than this is too short to say where in it the step fell."""
+
+REACH_EDGE = 0.2
+"""A unit is lifted or set down well inside a hand's stay in the plate, not as it comes in or
+goes out: a step within this share of the stay's start or end is less likely that hand's."""
+
+REACH_OUTSIDE = 0.05
+"""What is left of a hand's evidence for a step made after its stay ended or before it began."""
+
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
 
@@ -522,6 +538,7 @@ class PeopleTracker:
         t1: float,
         t_step: float | None = None,
         whole_run: bool = False,
+        timing: bool = False,
     ) -> list[Proximity]:
         """How likely each person near ``plates`` is to have made a change there.
 
@@ -529,7 +546,9 @@ class PeopleTracker:
         set down the unit was in the plate then), bodies over the whole activity ``t0``-``t1``.
         A person whose two hands were both seen elsewhere while the weight moved did not do it,
         however near they stood; one whose hands were hidden is judged by where they stood.
-        With ``whole_run``, hands are looked for over the whole activity instead.
+        With ``whole_run``, hands are looked for over the whole activity instead. With
+        ``timing`` (``t_step`` is a step cut out of a run, so it is well dated), a hand also
+        counts for less if the step fell as it came in or went out, or outside its stay.
         """
         cfg = self.config
         step = (t0 + t1) / 2.0 if t_step is None else t_step
@@ -584,20 +603,27 @@ class PeopleTracker:
                 np.add.at(hand_n, idx, 1)
             for k, i in enumerate(sel):
                 pid = history.person_at(float(ts[i]))
-                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0, 0.0])
+                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0, 0.0, 0.0])
                 rec[1] = min(rec[1], float(body[k]))
                 if hand_n[k]:
                     rec[0] = min(rec[0], float(hand_d[k]))
                     rec[2] = 1.0
                     if hand_n[k] == 2 and hand_d[k] > away_m:
                         rec[3] += 1.0
+            if timing and points and not whole_run and t_step is not None:
+                for pid in {history.person_at(float(ts[i])) for i in sel}:
+                    rec = per_person[pid]
+                    if rec[2]:
+                        rec[4] = max(rec[4], self._reach_timing(history, pid, plates, t_step))
         out: list[Proximity] = []
-        for pid, (hand_m, body_m, seen, frames_away) in sorted(per_person.items()):
+        for pid, (hand_m, body_m, seen, frames_away, fit) in sorted(per_person.items()):
             person = self.people[pid]
             if body_m > 3.0:
                 continue
             body_term = math.exp(-0.5 * (body_m / cfg.body_sd_m) ** 2)
             hand_term = math.exp(-0.5 * (hand_m / cfg.hand_sd_m) ** 2) if seen else 0.0
+            if fit > 0.0:
+                hand_term *= fit
             hidden = cfg.occluded_hands_factor * body_term
             if frames_away >= cfg.hands_away_frames:
                 hidden *= cfg.hands_away_factor
@@ -617,6 +643,44 @@ class PeopleTracker:
                 for p in out
             ]
         return out
+
+    def _reach_timing(
+        self, history: TrackHistory, pid: int, plates: list[int], step: float
+    ) -> float:
+        """How well a step at ``step`` fits where it falls in the person's stay in the plates.
+
+        The stay is the run of frames with a hand in the plates nearest the step. A unit is
+        lifted or set down well inside it, so two shoppers reaching in together are told apart
+        by who had just come in or was already gone. 1 when the stay is not seen whole.
+        """
+        lo, hi = step - REACH_LOOK_S, step + REACH_LOOK_S
+        a, b = history.span(lo, hi)
+        away_m = 2.5 * self.config.hand_sd_m
+        inside: list[float] = []
+        for i in range(a, b):
+            t = history.t[i]
+            if not history.hands[i] or history.person_at(t) != pid:
+                continue
+            pts = np.array(history.hands[i], dtype=float)
+            d = min(float(self.store.distance_to_plate(p, pts).min()) for p in plates)
+            if d <= away_m:
+                inside.append(t)
+        if not inside:
+            return 1.0
+        k = min(range(len(inside)), key=lambda j: (abs(inside[j] - step), j))
+        first = last = k
+        while first > 0 and inside[first] - inside[first - 1] <= REACH_GAP_S:
+            first -= 1
+        while last < len(inside) - 1 and inside[last + 1] - inside[last] <= REACH_GAP_S:
+            last += 1
+        t_in, t_out = inside[first], inside[last]
+        if t_in <= lo + REACH_GAP_S or t_out >= hi - REACH_GAP_S or t_out - t_in < REACH_MIN_S:
+            return 1.0
+        x = (step - t_in) / (t_out - t_in)
+        near_edge = min(x, 1.0 - x)
+        if near_edge >= REACH_EDGE:
+            return 1.0
+        return max(REACH_OUTSIDE, (near_edge + 0.5 * REACH_EDGE) / (1.5 * REACH_EDGE))
 
     def path_of_account(self, account: str, since: float) -> tuple[FloatArray, FloatArray]:
         """Times and positions (k, 2) of every person of ``account`` since ``since``, from all
