@@ -152,6 +152,7 @@ class BackgroundDetector:
         self.body_px = fx * 0.27 / depth / downscale  # half the shoulders' width, with margin
         self.min_core = min_core_fraction * self.core_px
         self.arm_px = fx * arm_out_m / depth / downscale
+        self.head_px = fx * 0.15 / (camera.C[2] - HEAD_Z_M) / downscale  # head radius + margin
         self.bg: NDArray[np.float32] | None = None
         if background is not None:
             self.bg = self._shrink(check_frame(background, self.size)).astype(np.float32)
@@ -251,8 +252,17 @@ class BackgroundDetector:
         """Tips of what sticks out of the bodies: for each person at most two arms."""
         bodies = np.zeros_like(mask)
         r = round(self.body_px)
-        for c in centres:
-            cv2.circle(bodies, (round(c[0]), round(c[1])), r, 1, -1)
+        full = (centres + 0.5) * self.ds - 0.5
+        floor = self.camera.to_plane(full, SHOULDER_Z_M)
+        heads = self.camera.project(np.column_stack([floor, np.full(len(floor), HEAD_Z_M)]))
+        heads = (heads + 0.5) / self.ds - 0.5
+        for c, h in zip(centres, heads, strict=True):
+            a = (round(c[0]), round(c[1]))
+            cv2.circle(bodies, a, r, 1, -1)
+            if not np.isnan(h).any():  # seen from the side the head sticks out: not an arm
+                b = (round(h[0]), round(h[1]))
+                cv2.line(bodies, a, b, 1, round(self.head_px * 2))
+                cv2.circle(bodies, b, round(self.head_px), 1, -1)
         arms = mask & (1 - bodies)
         n, labels, stats, _ = cv2.connectedComponentsWithStats(arms, connectivity=8)
         found: list[tuple[int, float, FloatArray]] = []

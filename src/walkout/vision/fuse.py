@@ -81,7 +81,9 @@ class Fusion:
         hand_meet_m: float = 0.15,
         max_reach_m: float = 1.0,
         edge_px: float = 12.0,
-        min_reach_m: float = 0.3,
+        min_reach_m: float = 0.4,
+        arm_m: float = 0.6,
+        arm_margin_m: float = 0.0,
     ) -> None:
         """Args:
         cameras: The cameras, in the order detections will be given.
@@ -94,9 +96,13 @@ class Fusion:
         max_reach_m: A hand is never farther than this from its body on the floor.
         edge_px: Detections whose body touches the frame's edge count less (half a body seen).
         min_reach_m: Hands nearer the body than this (on the floor) hang at the sides: dropped.
+        arm_m: Usual reach from the body to a hand in a plate, on the floor; picks among
+            stacked plates for a hand one camera sees. 0 drops such hands instead.
+        arm_margin_m: ... when the best plate fits the reach at least this much better.
         """
         self.min_reach_m = min_reach_m
         self.max_reach_m = max_reach_m
+        self.arm_m, self.arm_margin_m = arm_m, arm_margin_m
         self.cameras = cameras
         self.same_person_m = same_person_m
         self.hand_meet_m = hand_meet_m
@@ -182,12 +188,12 @@ class Fusion:
                 d = np.array([rays[i][2], rays[j][2]])
                 p, rms = triangulate(o, d)
                 near = np.linalg.norm(p[:2] - body) < self.max_reach_m
-                if rms * 2 < self.hand_meet_m and 0.0 < p[2] < 2.0 and near:
+                if rms * 2 < self.hand_meet_m and 0.0 < p[2] < 1.7 and near:
                     points.append((p, 2))
                     used[i] = used[j] = True
         for i, (_, o, d) in enumerate(rays):
             if not used[i]:
-                p = self._on_plate(o, d)
+                p = self._on_plate(o, d, body)
                 if p is not None:
                     points.append((p, 1))
         merged: list[FloatArray] = []
@@ -198,8 +204,13 @@ class Fusion:
         merged.sort(key=lambda p: -float(np.linalg.norm(p[:2] - body)))
         return np.array(merged[:2]).reshape(-1, 3)
 
-    def _on_plate(self, origin: FloatArray, ray: FloatArray) -> FloatArray | None:
-        """Where a hand ray enters a plate (just above its top), or None."""
+    def _on_plate(self, origin: FloatArray, ray: FloatArray, body: FloatArray) -> FloatArray | None:
+        """Where a hand ray enters a plate (just above its top), or None.
+
+        Over stacked plates the ray crosses several footprints; the one that puts the hand at
+        an arm's usual reach from the body (``arm_m`` on the floor) is taken when the others
+        are clearly nearer or farther, else none.
+        """
         if not len(self._pc) or ray[2] >= -1e-6:
             return None
         z = self._pc[:, 2] + 0.08
@@ -211,7 +222,20 @@ class Fusion:
         v = np.abs(np.sum(rel * self._pf, axis=1)) / (self._ps[:, 1] / 2)
         inside = np.maximum(u, v)
         hits = np.nonzero(inside <= 1.0)[0]
-        if len(hits) != 1 and len(np.unique(self._pc[hits, 2])) != 1:
-            return None  # no plate, or stacked plates one view cannot tell apart
-        out: FloatArray = pts[hits[np.argmin(inside[hits])]]
+        if not len(hits):
+            return None
+        if len(np.unique(self._pc[hits, 2])) == 1:
+            out: FloatArray = pts[hits[np.argmin(inside[hits])]]
+            return out
+        if not self.arm_m:
+            return None  # stacked plates one view cannot tell apart
+        gap = np.abs(np.linalg.norm(pts[hits, :2] - body, axis=1) - self.arm_m)
+        order = np.argsort(gap)
+        best, second = hits[order[0]], hits[order[1]]
+        if (
+            self._pc[best, 2] != self._pc[second, 2]
+            and gap[order[1]] - gap[order[0]] < self.arm_margin_m
+        ):
+            return None
+        out = pts[best]
         return out
