@@ -79,7 +79,7 @@ EXIT_LOOKBACK_S = 30.0
 REPEAT_FACTOR = 0.2
 """One reach, one action: when a run of activity holds several steps and someone else's hand
 was there too, a person already given an earlier step of the run is this much less likely to
-have made the next one."""
+have taken the next one."""
 
 RUN_TAKERS_KEEP = 1000
 """Runs whose takers are remembered (their steps are decided within seconds); bounds memory."""
@@ -404,7 +404,7 @@ class Engine:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
             decision = decide_putback(self.products, plates, total, people, carts, rough)
         self._apply(event, plates, total, decision, out, rough > 0)
-        if run is not None and total < 0:
+        if run is not None and not decision.unknown:
             takers = self._run_takers.setdefault(run, set())
             takers.update(
                 s.person.account
@@ -416,7 +416,8 @@ class Engine:
 
     @staticmethod
     def _one_action_per_reach(people: list[Proximity], takers: set[str]) -> list[Proximity]:
-        """Lower those who took an earlier step of the run, if someone else was there too."""
+        """Lower those who made an earlier step of the run (a pick or a put-back), if someone
+        else was there too."""
         if not takers:
             return people
         others = [p for p in people if p.account not in takers and p.likelihood >= OTHER_HAND_MIN]
