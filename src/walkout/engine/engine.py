@@ -77,9 +77,12 @@ EXIT_LOOKBACK_S = 30.0
 """How far back an exit looks for shelves its party reached (longer than anything waits)."""
 
 REPEAT_FACTOR = 0.2
-"""One reach, one action: when a run of activity holds several steps and someone else's hand
-was there too, a person already given an earlier step of the run is this much less likely to
-have taken the next one."""
+"""One reach, one action: when a run of activity holds several steps, a person already given an
+earlier step of the run is this much less likely than anyone else near to have made the next."""
+
+REPEAT_WITHIN_S = 2.0
+"""... if that earlier step came this soon before (one reach lasts a second or three; a step
+further back was another reach of theirs)."""
 
 RUN_TAKERS_KEEP = 1000
 """Runs whose takers are remembered (their steps are decided within seconds); bounds memory."""
@@ -134,8 +137,8 @@ class Engine:
         self.now = -math.inf
         self.stats = EngineStats()
         self._last_change: OrderedDict[str, float] = OrderedDict()
-        # (plate, t_settled) of a run cut into steps -> accounts given a step of it so far
-        self._run_takers: OrderedDict[tuple[int, float], set[str]] = OrderedDict()
+        # (plate, t_settled) of a run cut into steps -> account -> when it made its last step
+        self._run_takers: OrderedDict[tuple[int, float], dict[str, float]] = OrderedDict()
         self._next_decision_t = math.inf
         self._next_prune_t = -math.inf
         self._next_finalize_t = math.inf
@@ -397,7 +400,9 @@ class Engine:
         if total < 0:
             hyps = self.products.pick_hypotheses(plates, -total, deltas, rough)
             if run is not None:
-                people = self._one_action_per_reach(people, self._run_takers.get(run, set()))
+                takers = self._run_takers.get(run, {})
+                recent = {a for a, t in takers.items() if event.t_step - t < REPEAT_WITHIN_S}
+                people = self._one_action_per_reach(people, recent)
             decision = decide_pick(hyps, people)
             decision = self._doubt_other_hands(decision, plates, event)
         else:
@@ -405,23 +410,20 @@ class Engine:
             decision = decide_putback(self.products, plates, total, people, carts, rough)
         self._apply(event, plates, total, decision, out, rough > 0)
         if run is not None and not decision.unknown:
-            takers = self._run_takers.setdefault(run, set())
-            takers.update(
-                s.person.account
-                for s in decision.shares
-                if s.person is not None and s.person.account is not None
-            )
+            takers = self._run_takers.setdefault(run, {})
+            for share in decision.shares:
+                if share.person is not None and share.person.account is not None:
+                    takers[share.person.account] = event.t_step
             while len(self._run_takers) > RUN_TAKERS_KEEP:
                 self._run_takers.popitem(last=False)
 
     @staticmethod
     def _one_action_per_reach(people: list[Proximity], takers: set[str]) -> list[Proximity]:
-        """Lower those who made an earlier step of the run (a pick or a put-back), if someone
-        else was there too."""
+        """Lower those who made an earlier step of the run (a pick or a put-back) against the
+        others near."""
         if not takers:
             return people
-        others = [p for p in people if p.account not in takers and p.likelihood >= OTHER_HAND_MIN]
-        if not others:
+        if all(p.account in takers for p in people):
             return people
         return [
             replace(p, likelihood=p.likelihood * REPEAT_FACTOR) if p.account in takers else p
