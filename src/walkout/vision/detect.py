@@ -67,6 +67,8 @@ class Detections:
         radii: (n,) half-width of the body in pixels (how much of the person was seen).
         hands: (m, 2) hand tips, (u, v).
         hand_owner: (m,) row of ``centres`` each hand belongs to.
+        colours: (n, 3) mean BGR of each body's clothes at the background's light level, or
+            NaN when the detector does not say (the tracker then goes by position alone).
     """
 
     centres: FloatArray = field(default_factory=lambda: np.zeros((0, 2)))
@@ -74,9 +76,14 @@ class Detections:
     radii: FloatArray = field(default_factory=lambda: np.zeros(0))
     hands: FloatArray = field(default_factory=lambda: np.zeros((0, 2)))
     hand_owner: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    colours: FloatArray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.centres)
+        if self.colours is None:
+            object.__setattr__(self, "colours", np.full((n, 3), np.nan))
+        elif self.colours.shape != (n, 3):
+            raise ValueError(f"colours must be ({n}, 3) like centres, got {self.colours.shape}")
         if self.centres.shape != (n, 2):
             raise ValueError(f"centres must be (n, 2), got {self.centres.shape}")
         for name in ("scores", "radii"):
@@ -185,7 +192,7 @@ class BackgroundDetector:
         if self.person_learning_rate > 0:
             cv2.accumulateWeighted(norm, self.bg, self.person_learning_rate, mask=mask)
         self.mask = mask
-        return self._people(mask)
+        return self._people(mask, norm)
 
     def _gain(self, small: NDArray[np.float32]) -> float:
         """Overall brightness of the frame relative to the background (robust to people)."""
@@ -197,7 +204,7 @@ class BackgroundDetector:
             return 1.0
         return float(np.median(a[ok] / b[ok]))
 
-    def _people(self, mask: NDArray[np.uint8]) -> Detections:
+    def _people(self, mask: NDArray[np.uint8], norm: NDArray[np.float32]) -> Detections:
         if not mask.any():
             return Detections()
         dist = cv2.distanceTransform(mask, cv2.DIST_L2, 3)
@@ -218,12 +225,30 @@ class BackgroundDetector:
         scores = np.clip(radii / self.core_px, 0.0, 1.0)
         hands, owner = self._hands(mask, centres)
         return Detections(
+            colours=self._colours(mask, norm, centres),
             centres=(centres + 0.5) * self.ds - 0.5,
             scores=scores.astype(float),
             radii=radii.astype(float) * self.ds,
             hands=(hands + 0.5) * self.ds - 0.5,
             hand_owner=owner,
         )
+
+    def _colours(
+        self, mask: NDArray[np.uint8], norm: NDArray[np.float32], centres: FloatArray
+    ) -> FloatArray:
+        """Mean colour of each body's clothes: the foreground around the head, not on it."""
+        out = np.full((len(centres), 3), np.nan)
+        r = int(np.ceil(self.body_px))
+        h, w = mask.shape
+        for i, (cx, cy) in enumerate(centres):
+            x0, x1 = max(int(cx) - r, 0), min(int(cx) + r + 1, w)
+            y0, y1 = max(int(cy) - r, 0), min(int(cy) + r + 1, h)
+            yy, xx = np.mgrid[y0:y1, x0:x1]
+            d = np.hypot(xx - cx, yy - cy)
+            sel = (mask[y0:y1, x0:x1] > 0) & (d > 0.85 * self.core_px) & (d <= self.body_px)
+            if sel.sum() >= 4:
+                out[i] = norm[y0:y1, x0:x1][sel].mean(axis=0)
+        return out
 
     def _drop_heads(self, pts: FloatArray, keep: list[int]) -> list[int]:
         """Drop peaks that are another peak's head (seen from the side, a head stands apart

@@ -36,12 +36,14 @@ class FloorPerson:
         score: Confidence 0..1 (the best camera's).
         cameras: How many cameras saw the person.
         hands: (k, 3) hand points, k <= 2, metres.
+        colour: Mean BGR of the clothes over the cameras that saw them (NaN when unknown).
     """
 
     xy: FloatArray
     score: float
     cameras: int
     hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
+    colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
 
 
 @dataclass(slots=True)
@@ -53,6 +55,7 @@ class _Seen:
     origin: FloatArray
     ray: FloatArray
     hand_rays: list[FloatArray]
+    colour: FloatArray
 
 
 def triangulate(origins: FloatArray, rays: FloatArray) -> tuple[FloatArray, float]:
@@ -147,6 +150,7 @@ class Fusion:
             u, v = det.centres[:, 0], det.centres[:, 1]
             border = np.minimum.reduce([u, v, cam.width - 1 - u, cam.height - 1 - v])
             edge = np.clip((border - det.radii) / self.edge_px, 0.1, 1.0)
+            colours = det.colours if det.colours is not None else np.full((len(det), 3), np.nan)
             for i in range(len(det)):
                 if np.isnan(xy[i]).any():
                     continue
@@ -154,7 +158,7 @@ class Fusion:
                 out.append(
                     _Seen(
                         k, xy[i], float(det.scores[i] * edge[i]), float(det.scores[i]),
-                        cam.C, rays[i], mine,
+                        cam.C, rays[i], mine, colours[i],
                     )
                 )  # fmt: skip
         return out
@@ -169,11 +173,13 @@ class Fusion:
             if rms < 0.1 and 1.1 < point[2] < 1.8:
                 xy = point[:2]
         hands = self._hands(members, xy)
+        known = [m.colour for m in members if not np.isnan(m.colour).any()]
         return FloorPerson(
             xy=np.asarray(xy, dtype=float),
             score=max(m.score for m in members),
             cameras=len(members),
             hands=hands,
+            colour=np.mean(known, axis=0) if known else np.full(3, np.nan),
         )
 
     def _hands(self, members: list[_Seen], body: FloatArray) -> FloatArray:

@@ -45,6 +45,7 @@ class Track:
     confirmed: bool = False
     last_t: float = 0.0
     merged_for: int = 0
+    colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
     hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
 
 
@@ -73,6 +74,9 @@ class Tracker:
         min_birth_score: float = 0.6,
         twin_m: float = 0.5,
         merge_m: float = 0.45,
+        colour_m: float = 0.3,
+        colour_scale: float = 60.0,
+        colour_rate: float = 0.1,
         id_prefix: str = "v",
     ) -> None:
         """Args:
@@ -89,10 +93,16 @@ class Tracker:
         twin_m: No track is started this close to a confirmed one (a person seen twice).
         merge_m: An unmatched track predicted this close to a matched person is taken to be
             hidden in the same blob (people crossing): both coast on their course, reported.
+        colour_m: Metres of extra distance for clothes of a wholly different colour; 0 goes
+            by position alone. Higher keeps ids through merges of differently dressed people
+            but lets a lighting change pull a track towards the wrong person.
+        colour_scale: Colour distance (grey levels, BGR) counted as wholly different.
+        colour_rate: How fast a track's colour follows what is seen (per frame).
         id_prefix: Ids are ``{id_prefix}-{n}``.
         """
         self.twin_m = twin_m
         self.merge_m = merge_m
+        self.colour_m, self.colour_scale, self.colour_rate = colour_m, colour_scale, colour_rate
         self.dt, self.gate_m = dt, gate_m
         self.confirm_hits, self.max_missed = confirm_hits, max_missed
         self.reid_s, self.reid_m = reid_s, reid_m
@@ -143,6 +153,12 @@ class Tracker:
             tr.merged_for = 0
             tr.last_t = t
             tr.hands = person.hands
+            if not np.isnan(person.colour).any():
+                tr.colour = (
+                    person.colour
+                    if np.isnan(tr.colour).any()
+                    else (1 - self.colour_rate) * tr.colour + self.colour_rate * person.colour
+                )
             if tr.hits >= self.confirm_hits:
                 tr.confirmed = True
             if tr.confirmed:
@@ -188,6 +204,11 @@ class Tracker:
         # a confirmed track beats a tentative one at equal distance; coasting widens the gate
         gate = np.array([self.gate_m * (1 + 0.1 * min(tr.missed, 5)) for tr in self.tracks])
         cost = cost + np.array([0.0 if tr.confirmed else 0.05 for tr in self.tracks])[:, None]
+        if self.colour_m > 0:  # clothes tell apart two people a position cannot
+            tc = np.array([tr.colour for tr in self.tracks])
+            pc = np.array([p.colour for p in people])
+            diff = np.linalg.norm(tc[:, None, :] - pc[None, :, :], axis=2)
+            cost = cost + np.nan_to_num(np.clip(diff / self.colour_scale, 0, 1)) * self.colour_m
         big = 1e6
         cost = np.where(cost <= gate[:, None], cost, big)
         rows, cols = linear_sum_assignment(cost)
