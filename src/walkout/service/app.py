@@ -20,9 +20,9 @@ from pydantic import BaseModel, Field
 
 from walkout.recording.models import EntryMsg
 from walkout.service.auth import Principal, Role, TokenError, require, shopper_account
-from walkout.service.ledger import Conflict
 from walkout.service.messages import ParsedBatch
 from walkout.service.runtime import LiveStore, Overloaded
+from walkout.service.sessions import Conflict
 
 WEB_DIR = Path(__file__).with_name("web")
 

@@ -9,8 +9,6 @@ keys make the charges of that replay no-ops.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import queue
 import threading
@@ -30,9 +28,11 @@ from walkout.recording.models import EntryMsg, TrackMsg
 from walkout.service import db
 from walkout.service.auth import EntryTokens, KeyStore
 from walkout.service.db import make_engine
-from walkout.service.ledger import Sessions, SqlLedger
+from walkout.service.events import Hub, Subscription
+from walkout.service.ledger import SqlLedger
 from walkout.service.log import MessageLog
 from walkout.service.messages import Checker, ParsedBatch, StoreClock, parse_batch
+from walkout.service.sessions import Sessions
 from walkout.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -371,70 +371,3 @@ def engine_floor(engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, A
         for v in snap.plates
     ]
     return people, plates
-
-
-class Subscription:
-    """One live listener: events arrive on ``queue`` in the listener's own event loop."""
-
-    def __init__(
-        self, hub: Hub, account: str | None, loop: asyncio.AbstractEventLoop, maxsize: int
-    ) -> None:
-        self.hub = hub
-        self.account = account
-        self.loop = loop
-        # events, then None once the store stops
-        self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
-        self.dropped = 0
-
-    def _put(self, event: dict[str, Any] | None) -> None:
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:  # a slow listener loses events, never slows the store
-            self.dropped += 1
-
-    def close(self) -> None:
-        self.hub.remove(self)
-
-
-class Hub:
-    """Fan-out of events to subscribers, from any thread to each subscriber's loop.
-
-    Shoppers' subscriptions see their own account's events only; staff subscriptions
-    (account None) see everything, including staff-only events (reviews, alerts, people).
-    """
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._subs: list[Subscription] = []
-        self._lock = threading.Lock()
-
-    def subscribe(self, account: str | None) -> Subscription:
-        sub = Subscription(self, account, asyncio.get_running_loop(), self.maxsize)
-        with self._lock:
-            self._subs.append(sub)
-        return sub
-
-    def remove(self, sub: Subscription) -> None:
-        with self._lock, contextlib.suppress(ValueError):
-            self._subs.remove(sub)
-
-    def close_all(self) -> None:
-        """Tell every listener the store is stopping (a ``None`` event), and forget them."""
-        with self._lock:
-            subs, self._subs = self._subs, []
-        for sub in subs:
-            with contextlib.suppress(RuntimeError):
-                sub.loop.call_soon_threadsafe(sub._put, None)
-
-    def has_staff(self) -> bool:
-        return any(s.account is None for s in self._subs)
-
-    def publish(self, event: dict[str, Any], staff_only: bool = False) -> None:
-        with self._lock:
-            subs = list(self._subs)
-        for sub in subs:
-            if sub.account is None or (not staff_only and sub.account == event.get("account")):
-                try:
-                    sub.loop.call_soon_threadsafe(sub._put, event)
-                except RuntimeError:  # its loop is closed: the listener is gone
-                    self.remove(sub)
