@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
 from walkout.recording.files import AnyMessage
-from walkout.recording.models import MESSAGE_ADAPTER, WeightMsg
+from walkout.recording.models import MESSAGE_ADAPTER, TrackMsg, WeightMsg
 from walkout.service import db
 
 READ_CHUNK = 20_000
@@ -92,3 +92,13 @@ class MessageLog:
             if isinstance(msg, WeightMsg) and msg.shelf == shelf:
                 out.append(msg)
         return out
+
+    def tracks(self, t0: float, t1: float) -> list[TrackMsg]:
+        """Every track message between two store times, in time order (for trace pictures)."""
+        m = db.messages.c
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                select(m.body).where(m.type == "track", m.t >= t0, m.t <= t1).order_by(m.t, m.seq)
+            ).all()
+        msgs = (MESSAGE_ADAPTER.validate_json(body) for (body,) in rows)
+        return [msg for msg in msgs if isinstance(msg, TrackMsg)]

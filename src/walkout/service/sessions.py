@@ -81,6 +81,8 @@ def _explain(change: CartChange) -> dict[str, Any]:
         "items": change.items,
         "confidence": round(change.confidence, 4),
         "t": change.event.t_end,
+        "t_start": change.event.t_start,
+        "t_step": change.event.t_step,
         "shelf": change.event.shelf,
         "plates": list(change.event.plates),
         "delta_g": list(change.event.delta_g),

@@ -20,13 +20,11 @@ from weakref import WeakKeyDictionary
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy import select
 
 from walkout.engine.cart import CartChange, WeightEvent
 from walkout.explain import PLOT_MARGIN_S, plot_changes
 from walkout.recording.files import EventsWriter, write_store
-from walkout.recording.models import MESSAGE_ADAPTER, StoreLayout, TrackMsg, WeightMsg
-from walkout.service import db
+from walkout.recording.models import StoreLayout, TrackMsg, WeightMsg
 from walkout.service.auth import Principal, principal_of
 
 KEEPALIVE_S = 15.0
@@ -196,19 +194,9 @@ def _window_messages(store: _Store, changes: Sequence[CartChange]) -> list[Weigh
         ev = change.event
         t0, t1 = ev.t_start - PLOT_MARGIN_S, ev.t_end + PLOT_MARGIN_S
         out.extend(store.log.weights(ev.shelf, t0, t1))
-        out.extend(_tracks(store, t0, t1))
+        out.extend(store.log.tracks(t0, t1))
     out.sort(key=lambda m: m.t)
     return out
-
-
-def _tracks(store: _Store, t0: float, t1: float) -> list[TrackMsg]:
-    m = db.messages.c
-    with store.db.connect() as conn:
-        rows = conn.execute(
-            select(m.body).where(m.type == "track", m.t >= t0, m.t <= t1).order_by(m.t, m.seq)
-        ).all()
-    msgs = (MESSAGE_ADAPTER.validate_json(body) for (body,) in rows)
-    return [msg for msg in msgs if isinstance(msg, TrackMsg)]
 
 
 def render_trace(
