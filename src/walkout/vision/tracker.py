@@ -74,8 +74,8 @@ class Tracker:
         min_birth_score: float = 0.6,
         twin_m: float = 0.5,
         merge_m: float = 0.45,
-        colour_m: float = 0.3,
-        colour_scale: float = 60.0,
+        colour_m: float = 0.5,
+        colour_scale: float = 50.0,
         colour_rate: float = 0.1,
         id_prefix: str = "v",
     ) -> None:
@@ -153,7 +153,10 @@ class Tracker:
             tr.merged_for = 0
             tr.last_t = t
             tr.hands = person.hands
-            if not np.isnan(person.colour).any():
+            alone = all(
+                o is tr or np.linalg.norm(o.x[:2] - tr.x[:2]) > 1.0 for o in self.tracks
+            )
+            if alone and not np.isnan(person.colour).any():  # a crowd's colours mix
                 tr.colour = (
                     person.colour
                     if np.isnan(tr.colour).any()
