@@ -1,7 +1,7 @@
 """Speed of the camera stage on one core at 640x480: frames per second per camera.
 
-    python bench/vision_speed.py                  # busy seed 1, 2 minutes of video
-    python bench/vision_speed.py --preset hard --minutes 1
+    python bench/vision_speed.py                  # busy seed 1: its first 2 minutes of video
+    python bench/vision_speed.py --preset hard --frames 600
 
 Times, over every camera's frames of a simulated recording: decoding the video, the detector
 (background subtraction, people and hands), and fusion + tracking (per frame time, shared by
@@ -35,7 +35,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="busy")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--minutes", type=float, default=2.0)
+    parser.add_argument("--minutes", type=float, default=5.0, help="Recording length.")
+    parser.add_argument("--frames", type=int, default=1200, help="Frame times to time.")
     args = parser.parse_args()
     cv2.setNumThreads(1)
     rec = video_recording(args.preset, args.seed, args.minutes)
@@ -45,7 +46,7 @@ def main() -> None:
     caps = [cv2.VideoCapture(str(video_folder(rec) / c.file)) for c in manifest.cameras]
     decode = detect = track = 0.0
     frames = 0
-    for k in range(manifest.frames):
+    for k in range(min(args.frames, manifest.frames)):
         t0 = time.perf_counter()
         images = [cap.read()[1] for cap in caps]
         t1 = time.perf_counter()
@@ -57,8 +58,8 @@ def main() -> None:
         frames += len(images)
     w, h = store.cameras[0].resolution if store.cameras else (0, 0)
     per = (decode + detect + track) / frames
-    print(f"{args.preset} seed {args.seed}: {manifest.frames} frame times x {len(caps)} cameras "
-          f"at {w}x{h}, one thread")  # fmt: skip
+    times = frames // len(caps)
+    print(f"{args.preset} seed {args.seed}: {times} frame times x {len(caps)} cameras at {w}x{h}")
     print(f"  decode video     {1000 * decode / frames:6.2f} ms per camera frame")
     print(f"  detect           {1000 * detect / frames:6.2f} ms per camera frame")
     print(f"  fuse + track     {1000 * track / frames:6.2f} ms per camera frame (shared)")
