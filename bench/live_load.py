@@ -260,12 +260,19 @@ def publish_recording(
         else:
             lag_max = max(lag_max, now - due)
 
-    def flush() -> None:
+    def send(topic: str, payload: bytes) -> None:
+        """Publish, first waiting while too much is unacknowledged: MQTT packet ids are 16-bit,
+        and paho reuses the id of a message still queued once 65,535 wait (it is lost)."""
         nonlocal payloads
+        while payloads - acked > 30_000:
+            time.sleep(0.001)
+        client.publish(topic, payload, qos=1)
+        payloads += 1
+
+    def flush() -> None:
         for topic, items in buffers.items():
             if items:
-                client.publish(topic, b"[" + b",".join(items) + b"]", qos=1)
-                payloads += 1
+                send(topic, b"[" + b",".join(items) + b"]")
                 items.clear()
 
     for line in read_lines(Path(folder)):
@@ -284,8 +291,7 @@ def publish_recording(
         topic = topic_of(sid, msg)
         lines += 1
         if msg["type"] in ("entry", "exit") or batch_s <= 0:
-            client.publish(topic, line, qos=1)
-            payloads += 1
+            send(topic, line)
             if msg["type"] == "exit":
                 exits.append((msg["gate"], t, time.time()))
         else:

@@ -112,9 +112,12 @@ class EmbeddedBroker:
         state_dir: Folder for the broker's files; keep it across restarts for persistence.
         port: Port to listen on; None = the port used last time in this folder, else a free one.
         credentials: Passwords; None = kept in ``state_dir/credentials.json`` (made once).
-        max_queued_messages: QoS 1 messages held per offline session (mosquitto's default of
-            1000 would drop a few seconds of a large store's readings while the service
-            restarts); 0 = no limit.
+        max_queued_messages: QoS 1 messages held per session beyond those in flight, while
+            the service is away or behind. mosquitto's default of 1000 would drop a few
+            seconds of a large store's readings during a restart; a million is about eight
+            minutes of a 1,000-plate store sending per-shelf arrays every 100 ms (about 1 GB of
+            broker memory at worst). Not 0 ("no limit"): mosquitto 2.0.11 mishandles 0 and
+            stops acknowledging publishers under load.
         max_inflight_messages: Messages sent to a client before it acknowledges; the service
             acks only after its log commit, so this bounds how much one commit can batch.
         autosave_interval_s: How often mosquitto writes its persistence file. It also writes
@@ -126,7 +129,7 @@ class EmbeddedBroker:
         state_dir: Path,
         port: int | None = None,
         credentials: BrokerCredentials | None = None,
-        max_queued_messages: int = 0,
+        max_queued_messages: int = 1_000_000,
         max_inflight_messages: int = 1000,
         autosave_interval_s: int = 5,
     ) -> None:
