@@ -67,7 +67,7 @@ class StoreLike(Protocol):
     """What the bridge needs of ``walkout.service.runtime.LiveStore``."""
 
     store_id: str
-    layout: Any
+    checker: Checker  # the same rules as HTTP: known shelves and gates, a believable t
 
     def submit(self, msgs: list[AnyMessage], source: str) -> Future[list[int]]: ...
 
@@ -190,7 +190,7 @@ class MqttBridge:
         self.receive_maximum = receive_maximum
         self.session_expiry_s = session_expiry_s
         self.stats = BridgeStats()
-        self._checker = Checker(store.layout)
+        self._checker = store.checker
         self.in_topic = f"walkout/{self.store_id}/in/#"
         self.deadletter_topic = f"walkout/{self.store_id}/deadletter"
         self._connected = threading.Event()
