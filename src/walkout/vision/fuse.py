@@ -9,8 +9,8 @@ assuming everyone's shoulders are at one height.
 Hands are rays too. Two cameras' hand rays that nearly meet give the hand in 3-D. A hand seen
 by one camera only is placed where its ray enters a plate (store.json knows every plate's
 height); a ray that enters none is a hand in the air, dropped, since the engine wants hands
-only where they touch shelves. A hand seen by one camera over stacked plates is ambiguous and
-dropped too: no hand is better evidence than a hand on the wrong shelf.
+only where they touch shelves. A hand seen by one camera over stacked plates is ambiguous: it
+is put at the height that gives the arm its usual reach, and at the runner-up height too.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class Fusion:
         edge_px: float = 12.0,
         min_reach_m: float = 0.4,
         arm_m: float = 0.6,
-        arm_margin_m: float = 0.0,
+        stacked_both: bool = True,
     ) -> None:
         """Args:
         cameras: The cameras, in the order detections will be given.
@@ -101,11 +101,11 @@ class Fusion:
         min_reach_m: Hands nearer the body than this (on the floor) hang at the sides: dropped.
         arm_m: Usual reach from the body to a hand in a plate, on the floor; picks among
             stacked plates for a hand one camera sees. 0 drops such hands instead.
-        arm_margin_m: ... when the best plate fits the reach at least this much better.
+        stacked_both: Report such a hand at the two likeliest heights, not one.
         """
         self.min_reach_m = min_reach_m
         self.max_reach_m = max_reach_m
-        self.arm_m, self.arm_margin_m = arm_m, arm_margin_m
+        self.arm_m, self.stacked_both = arm_m, stacked_both
         self.cameras = cameras
         self.same_person_m = same_person_m
         self.hand_meet_m = hand_meet_m
@@ -199,26 +199,25 @@ class Fusion:
                     used[i] = used[j] = True
         for i, (_, o, d) in enumerate(rays):
             if not used[i]:
-                p = self._on_plate(o, d, body)
-                if p is not None:
-                    points.append((p, 1))
+                points += [(p, 1) for p in self._on_plate(o, d, body)]
         merged: list[FloatArray] = []
-        for p, _ in sorted(points, key=lambda pc: -pc[1]):
+        for p, _ in sorted(points, key=lambda pc: -pc[1]):  # two views first, then by fit
             if all(np.linalg.norm(p - q) > 0.12 for q in merged):
                 merged.append(p)
         merged = [p for p in merged if np.linalg.norm(p[:2] - body) >= self.min_reach_m]
-        merged.sort(key=lambda p: -float(np.linalg.norm(p[:2] - body)))
         return np.array(merged[:2]).reshape(-1, 3)
 
-    def _on_plate(self, origin: FloatArray, ray: FloatArray, body: FloatArray) -> FloatArray | None:
-        """Where a hand ray enters a plate (just above its top), or None.
+    def _on_plate(self, origin: FloatArray, ray: FloatArray, body: FloatArray) -> list[FloatArray]:
+        """Where a hand ray enters a plate (just above its top): no point, one or two.
 
-        Over stacked plates the ray crosses several footprints; the one that puts the hand at
-        an arm's usual reach from the body (``arm_m`` on the floor) is taken when the others
-        are clearly nearer or farther, else none.
+        Over stacked plates the ray crosses several footprints and one view cannot tell how
+        high the hand is. The plate that puts the hand at an arm's usual reach from the body
+        (``arm_m`` on the floor) comes first; with ``stacked_both`` the runner-up at another
+        height is reported too (the spec allows two hand points, and the shelf's weights say
+        which plate moved), so that the shopper's claim on the right plate is not lost.
         """
         if not len(self._pc) or ray[2] >= -1e-6:
-            return None
+            return []
         z = self._pc[:, 2] + 0.08
         s = (z - origin[2]) / ray[2]
         pts = origin[None, :] + s[:, None] * ray[None, :]
@@ -229,19 +228,13 @@ class Fusion:
         inside = np.maximum(u, v)
         hits = np.nonzero(inside <= 1.0)[0]
         if not len(hits):
-            return None
+            return []
         if len(np.unique(self._pc[hits, 2])) == 1:
-            out: FloatArray = pts[hits[np.argmin(inside[hits])]]
-            return out
+            return [pts[hits[np.argmin(inside[hits])]]]
         if not self.arm_m:
-            return None  # stacked plates one view cannot tell apart
+            return []  # stacked plates one view cannot tell apart
         gap = np.abs(np.linalg.norm(pts[hits, :2] - body, axis=1) - self.arm_m)
-        order = np.argsort(gap)
-        best, second = hits[order[0]], hits[order[1]]
-        if (
-            self._pc[best, 2] != self._pc[second, 2]
-            and gap[order[1]] - gap[order[0]] < self.arm_margin_m
-        ):
-            return None
-        out = pts[best]
-        return out
+        ranked = hits[np.argsort(gap)]
+        best = ranked[0]
+        other = [h for h in ranked[1:] if self._pc[h, 2] != self._pc[best, 2]]
+        return [pts[best], pts[other[0]]] if self.stacked_both and other else [pts[best]]
