@@ -50,7 +50,7 @@ def main() -> None:
         flag = "OK " if ok else "BAD"
         print(
             f"{flag} t={ev['t']:.1f} {ev['kind']} {want} by {ev['account']} on {sorted(plates)} "
-            f"dg={ev.get('delta_g')} misplaced={ev.get('misplaced')}"
+            f"dg={ev.get('delta_g')} misplaced={ev.get('misplaced')} reach={ev.get('reach')}"
         )
         for c in match[:2]:
             people = ", ".join(
@@ -60,7 +60,9 @@ def main() -> None:
             prods = "; ".join(f"{p.description}={p.posterior:.2f}" for p in c.products[:3])
             print(
                 f"     engine {c.kind} {c.items} -> {c.account} conf={c.confidence:.2f} "
-                f"{c.event.plates} dg={c.event.delta_g} | {prods} | {people}"
+                f"{c.event.plates} dg={c.event.delta_g} "
+                f"[{c.event.t_start:.1f} step {c.event.t_step:.1f} end {c.event.t_end:.1f}] "
+                f"| {prods} | {people}"
             )
         if not match:
             near = [
@@ -73,7 +75,7 @@ def main() -> None:
         if c.change_id not in used:
             print(
                 f"EXTRA {c.kind} {c.items} -> {c.account} t={c.event.t_end:.1f} {c.event.plates} "
-                f"dg={c.event.delta_g} conf={c.confidence:.2f}"
+                f"dg={c.event.delta_g} step={c.event.t_step:.1f} conf={c.confidence:.2f}"
             )
 
 
