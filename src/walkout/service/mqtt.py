@@ -28,6 +28,7 @@ import logging
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -171,6 +172,8 @@ class MqttBridge:
             crash.
         session_expiry_s: How long the broker keeps the session (and queues for it) while the
             service is away.
+        max_block_s: Longest the bridge holds its network thread while the store is behind
+            before it gives up on a payload and reconnects (under half the 30 s keepalive).
     """
 
     def __init__(
@@ -181,6 +184,7 @@ class MqttBridge:
         publish_receipts: bool = True,
         receive_maximum: int = 1000,
         session_expiry_s: int = 7 * 24 * 3600,
+        max_block_s: float = 15.0,
     ) -> None:
         self.store = store
         self.store_id = store.store_id
@@ -189,6 +193,7 @@ class MqttBridge:
         self.publish_receipts = publish_receipts
         self.receive_maximum = receive_maximum
         self.session_expiry_s = session_expiry_s
+        self.max_block_s = max_block_s
         self.stats = BridgeStats()
         self._checker = store.checker
         self.in_topic = f"walkout/{self.store_id}/in/#"
@@ -330,17 +335,47 @@ class MqttBridge:
             self._ack(mid, qos, generation)
             return
         try:
-            future = self.store.submit(msgs, "mqtt")
+            future = self._submit(msgs)
         except Exception as exc:
-            # Queue full or store stopping: leave it unacked and have the broker send it again.
+            # Still full after waiting, or the store is stopping: leave it unacked and have the
+            # broker send it again on a new connection.
             log.error("LiveStore refused a payload on %s (%s); reconnecting", topic, exc)
             self.stats.commit_failures += 1
             self._redeliver(generation)
             return
         self.stats.messages_submitted += len(msgs)
-        with self._idle:
-            self._pending += 1
         future.add_done_callback(self._committed_callback(mid, qos, generation, len(msgs)))
+
+    def _submit(self, msgs: list[AnyMessage]) -> Future[list[int]]:
+        """Submit, holding paho's network thread while the store is behind (back-pressure).
+
+        The broker should never have more than ``receive_maximum`` messages unacknowledged
+        with us, but mosquitto 2.0.11 sends more once acknowledgements flow, so the bridge
+        enforces the bound itself: it stops reading until the log has caught up, and the
+        backlog waits in the broker, in order. Dropping the connection instead would make
+        the broker send the refused messages again only after newer ones were logged, too
+        late for the engine's reorder window. The wait stays well inside the keepalive.
+        """
+        from walkout.service.runtime import Overloaded
+
+        deadline = time.monotonic() + self.max_block_s
+        with self._idle:
+            self._idle.wait_for(
+                lambda: self._pending < self.receive_maximum or self._closed, self.max_block_s
+            )
+        pause = 0.005
+        while True:
+            try:
+                future = self.store.submit(msgs, "mqtt")
+            except Overloaded:  # full with HTTP traffic too: wait a little and try again
+                if self._closed or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(2 * pause, 0.25)
+                continue
+            with self._idle:
+                self._pending += 1
+            return future
 
     def _committed_callback(
         self, mid: int, qos: int, generation: int, n: int
