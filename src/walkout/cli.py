@@ -272,10 +272,6 @@ def import_autocheckout(
     console.print(f"wrote {out}: {summary}")
 
 
-if __name__ == "__main__":
-    app()
-
-
 def _register_subsystems() -> None:
     """The live service and the camera stage add their own commands (kept in their packages)."""
     from walkout.service.cli import register as register_service
@@ -286,3 +282,6 @@ def _register_subsystems() -> None:
 
 
 _register_subsystems()
+
+if __name__ == "__main__":
+    app()

@@ -14,7 +14,9 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
-    store: Annotated[Path, typer.Option(help="Folder with the store's store.json.")],
+    store: Annotated[
+        Path | None, typer.Option(help="Folder with the store's store.json (not with --demo).")
+    ] = None,
     db: Annotated[
         str, typer.Option(help="Log database: sqlite:///FILE or postgresql+psycopg://...")
     ] = "sqlite:///walkout.db",
@@ -31,6 +33,20 @@ def serve(
     reorder_window: Annotated[
         float, typer.Option(help="Engine reorder window in seconds (live feeds: small).")
     ] = 0.5,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="A whole live store on this machine: simulate a store, serve it, and play its "
+            "shelves, cameras and gates over MQTT in real time (state in --demo-dir).",
+        ),
+    ] = False,
+    demo_dir: Annotated[Path, typer.Option(help="Where --demo keeps its store and log.")] = Path(
+        "walkout-demo"
+    ),
+    preset: Annotated[str, typer.Option(help="--demo: simulator preset.")] = "busy",
+    minutes: Annotated[float, typer.Option(help="--demo: minutes of store to play.")] = 10.0,
+    speed: Annotated[float, typer.Option(help="--demo: times real time.")] = 1.0,
 ) -> None:
     """Run the live store: durable log, engine, HTTP/WebSocket API and MQTT bridge."""
     from pydantic import ValidationError
@@ -39,6 +55,17 @@ def serve(
     from walkout.service.server import run
     from walkout.service.settings import ServiceSettings
 
+    on_ready = None
+    if demo:
+        if no_mqtt or mqtt_url:
+            typer.echo("error: --demo plays its devices over the embedded broker", err=True)
+            raise typer.Exit(2)
+        from walkout.service.demo import prepare_demo
+
+        store, db, on_ready = prepare_demo(demo_dir, preset, minutes, speed, host, port)
+    elif store is None:
+        typer.echo("error: give --store DIR (a folder with store.json), or --demo", err=True)
+        raise typer.Exit(2)
     try:
         settings = ServiceSettings(
             store_dir=store,
@@ -50,7 +77,7 @@ def serve(
             admin_key=admin_key,
             reorder_window_s=reorder_window,
         )
-        run(settings)
+        run(settings, on_ready)
     except (ValidationError, RecordingError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

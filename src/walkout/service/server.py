@@ -10,6 +10,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import uvicorn
@@ -39,14 +40,21 @@ def _start_mqtt(store: LiveStore, settings: ServiceSettings) -> Any:
     return start_mqtt(store, settings)
 
 
-def run(settings: ServiceSettings) -> None:
+OnReady = Callable[[LiveStore, Any], Callable[[], None] | None]
+"""Called once the store and MQTT are up (store, MQTT service or None); returns a stopper."""
+
+
+def run(settings: ServiceSettings, on_ready: OnReady | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM, then stop cleanly."""
     store = LiveStore(settings)
     store.start()
     _announce(store)
     bridge = None
+    stop_extra: Callable[[], None] | None = None
     try:
         bridge = _start_mqtt(store, settings)
+        if on_ready is not None:
+            stop_extra = on_ready(store, bridge)
         print(
             f"walkout serving store {store.store_id!r} on http://{settings.host}:{settings.port}"
             f" (log {len(store.log)} messages)",
@@ -62,6 +70,8 @@ def run(settings: ServiceSettings) -> None:
             timeout_graceful_shutdown=GRACE_S,
         )
     finally:
+        if stop_extra is not None:
+            stop_extra()
         if bridge is not None:
             bridge.close()
         store.stop()
