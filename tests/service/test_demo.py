@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_demo_plays_a_store_over_mqtt_and_charges_receipts(tmp_path: Path) -> None:
+def test_demo_plays_a_store_over_mqtt_charges_receipts_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     cmd = [sys.executable, "-m", "walkout.cli", "serve", "--demo", "--demo-dir", str(tmp_path),
            "--minutes", "2", "--speed", "8", "--port", str(port), "--admin-key", ADMIN]  # fmt: skip
@@ -44,7 +44,11 @@ def test_demo_plays_a_store_over_mqtt_and_charges_receipts(tmp_path: Path) -> No
         assert receipts[0]["items"], "the first shopper of seed 7 takes something"
         assert receipts[0]["status"] in ("charged", "held_for_review", "held_for_id_check")
         assert health()["rejected"] == 0
+        broker_pid = tmp_path / "state" / "walkout.db.mqtt" / "mosquitto.pid"
+        assert broker_pid.exists()
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # what a service manager sends
         _, err = proc.communicate(timeout=30)
     assert "dashboard: http://" in err and "/dashboard/?key=" in err
+    assert proc.returncode == 0, err
+    assert not broker_pid.exists(), "the embedded broker must stop with the service"

@@ -6,6 +6,7 @@ background thread on a socket it binds itself, for tests and benchmarks that nee
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import threading
@@ -40,12 +41,19 @@ def _start_mqtt(store: LiveStore, settings: ServiceSettings) -> Any:
     return start_mqtt(store, settings)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 OnReady = Callable[[LiveStore, Any], Callable[[], None] | None]
 """Called once the store and MQTT are up (store, MQTT service or None); returns a stopper."""
 
 
 def run(settings: ServiceSettings, on_ready: OnReady | None = None) -> None:
     """Serve in the foreground until SIGINT/SIGTERM, then stop cleanly."""
+    # uvicorn re-raises the SIGTERM it caught once it has shut down; with Python's default
+    # action that would end the process before the broker and the log are closed below.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     store = LiveStore(settings)
     store.start()
     _announce(store)
