@@ -153,9 +153,7 @@ class Tracker:
             tr.merged_for = 0
             tr.last_t = t
             tr.hands = person.hands
-            alone = all(
-                o is tr or np.linalg.norm(o.x[:2] - tr.x[:2]) > 1.0 for o in self.tracks
-            )
+            alone = all(o is tr or np.linalg.norm(o.x[:2] - tr.x[:2]) > 1.0 for o in self.tracks)
             if alone and not np.isnan(person.colour).any():  # a crowd's colours mix
                 tr.colour = (
                     person.colour
