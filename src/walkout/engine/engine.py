@@ -132,8 +132,8 @@ class Engine:
         self.carts: dict[str, Cart] = {}
         self.pending: list[PlateChange] = []
         self.finalize_at: dict[str, float] = {}
-        # account -> shelf -> last time its party stood within reach of that shelf
-        self._exit_reach: dict[str, dict[str, float]] = {}
+        # account -> plate -> last time its party stood within reach of that plate
+        self._exit_reach: dict[str, dict[int, float]] = {}
         self.now = -math.inf
         self.stats = EngineStats()
         self._last_change: OrderedDict[str, float] = OrderedDict()
@@ -230,7 +230,7 @@ class Engine:
             if left is not None and left.account is not None and left.account_done:
                 due = msg.t + self.config.exit_settle_s
                 self.finalize_at[left.account] = due
-                self._exit_reach[left.account] = self._shelves_reached(left.account, msg.t)
+                self._exit_reach[left.account] = self._plates_reached(left.account, msg.t)
                 self._next_finalize_t = min(self._next_finalize_t, due)
         if self.now >= self._next_prune_t:
             self.people.prune(self.now)
@@ -625,12 +625,12 @@ class Engine:
         waiting = [max(due, self.now + RECHECK_S) for due in self.finalize_at.values()]
         self._next_finalize_t = min(waiting, default=math.inf)
 
-    def _shelves_reached(self, account: str, t_exit: float) -> dict[str, float]:
-        """For each shelf the party could have reached lately, the last time they could.
+    def _plates_reached(self, account: str, t_exit: float) -> dict[int, float]:
+        """For each plate the party could have reached lately, the last time they could.
 
-        Only weight activity on these shelves, begun before that time, can still change the
-        receipt; activity elsewhere (other shoppers, far away) need not hold it up, which is
-        what lets a receipt be final moments after the exit in a busy store.
+        Only weight activity on these plates, begun before that time, can still change the
+        receipt; activity elsewhere (other shoppers, the next bay shaking) need not hold it
+        up, which is what lets a receipt be final moments after the exit in a busy store.
         """
         times, points = self.people.path_of_account(account, t_exit - EXIT_LOOKBACK_S)
         if not len(times):
@@ -640,17 +640,16 @@ class Engine:
             points[:, 0, None] - stand[None, :, 0], points[:, 1, None] - stand[None, :, 1]
         )
         last_near = np.where(gap <= ARM_REACH_M, times[:, None], -np.inf).max(axis=0)
-        reached: dict[str, float] = {}
-        for plate in np.flatnonzero(np.isfinite(last_near)):
-            shelf = self.store.shelf_of_plate[int(plate)]
-            reached[shelf] = max(reached.get(shelf, -math.inf), float(last_near[plate]))
-        return reached
+        return {int(p): float(last_near[p]) for p in np.flatnonzero(np.isfinite(last_near))}
 
     def _reach_settled(self, account: str) -> bool:
-        """Has every shelf the party reached been read past that time, with nothing begun
+        """Has every plate the party reached been read past that time, with nothing begun
         before then still moving or waiting to be decided?"""
-        for shelf, t_near in self._exit_reach.get(account, {}).items():
-            det = self.detectors[shelf]
+        reached = self._exit_reach.get(account, {})
+        shelf_of = self.store.shelf_of_plate
+        position = self.store.position_on_shelf
+        for plate, t_near in reached.items():
+            det = self.detectors[shelf_of[plate]]
             if det.processed_t < t_near:
                 # Samples held back for chunking would hold the receipt up to a second:
                 # read them now (the exit is in the message stream, so replays do the same).
@@ -658,15 +657,10 @@ class Engine:
                     self._on_change(change)
                 if det.processed_t < t_near:
                     return False
-            for col in range(len(self.store.shelves[shelf].plates)):
-                since = det.active_since(col)
-                if since is not None and since <= t_near:
-                    return False
-        reached = self._exit_reach.get(account, {})
-        return not any(
-            c.t_start <= reached.get(self.store.shelf_of_plate[c.plate], -math.inf)
-            for c in self.pending
-        )
+            since = det.active_since(position[plate])
+            if since is not None and since <= t_near:
+                return False
+        return not any(c.t_start <= reached.get(c.plate, -math.inf) for c in self.pending)
 
     def _finalize(self, account: str) -> FinalReceipt:
         self.finalize_at.pop(account, None)
