@@ -17,10 +17,16 @@ class Subscription:
     """One live listener: events arrive on ``queue`` in the listener's own event loop."""
 
     def __init__(
-        self, hub: Hub, account: str | None, loop: asyncio.AbstractEventLoop, maxsize: int
+        self,
+        hub: Hub,
+        account: str | None,
+        loop: asyncio.AbstractEventLoop,
+        maxsize: int,
+        kinds: frozenset[str] | None = None,
     ) -> None:
         self.hub = hub
         self.account = account
+        self.kinds = kinds  # event types wanted; None: all
         self.loop = loop
         # events, then None once the store stops
         self.queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(maxsize)
@@ -48,8 +54,8 @@ class Hub:
         self._subs: list[Subscription] = []
         self._lock = threading.Lock()
 
-    def subscribe(self, account: str | None) -> Subscription:
-        sub = Subscription(self, account, asyncio.get_running_loop(), self.maxsize)
+    def subscribe(self, account: str | None, kinds: frozenset[str] | None = None) -> Subscription:
+        sub = Subscription(self, account, asyncio.get_running_loop(), self.maxsize, kinds)
         with self._lock:
             self._subs.append(sub)
         return sub
@@ -67,12 +73,15 @@ class Hub:
                 sub.loop.call_soon_threadsafe(sub._put, None)
 
     def has_staff(self) -> bool:
-        return any(s.account is None for s in self._subs)
+        """Is a staff screen listening to everything (then positions are worth sending)?"""
+        return any(s.account is None and s.kinds is None for s in self._subs)
 
     def publish(self, event: dict[str, Any], staff_only: bool = False) -> None:
         with self._lock:
             subs = list(self._subs)
         for sub in subs:
+            if sub.kinds is not None and event.get("type") not in sub.kinds:
+                continue
             if sub.account is None or (not staff_only and sub.account == event.get("account")):
                 try:
                     sub.loop.call_soon_threadsafe(sub._put, event)

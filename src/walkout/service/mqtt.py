@@ -74,7 +74,7 @@ class StoreLike(Protocol):
 
     def reject(self, source: str, where: str, error: str, raw: bytes) -> None: ...
 
-    def subscribe(self, account: str | None) -> Any: ...
+    def subscribe(self, account: str | None, kinds: frozenset[str] | None = None) -> Any: ...
 
 
 class TopicError(ValueError):
@@ -468,7 +468,7 @@ class MqttBridge:
         subscribed.wait(5.0)
 
     async def _pump_receipts(self, subscribed: threading.Event) -> None:
-        sub = self.store.subscribe(None)
+        sub = self.store.subscribe(None, frozenset({"receipt"}))
         subscribed.set()
         try:
             while True:

@@ -157,9 +157,10 @@ class LiveStore:
         except Exception:  # the dead letter is best effort; the log line above is not
             log.exception("could not store a dead letter from %s", where)
 
-    def subscribe(self, account: str | None) -> Subscription:
-        """Live events of one account (or all, for staff), on the caller's event loop."""
-        return self.hub.subscribe(account)
+    def subscribe(self, account: str | None, kinds: frozenset[str] | None = None) -> Subscription:
+        """Live events of one account (or all, for staff), on the caller's event loop;
+        ``kinds`` keeps only those event types (a receipts pump needs no positions)."""
+        return self.hub.subscribe(account, kinds)
 
     # -- staff decisions (thread-safe; raise Conflict when they cannot apply) -----------------
 
