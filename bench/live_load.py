@@ -91,15 +91,6 @@ def read_lines(folder: Path) -> Iterator[bytes]:
                 yield line
 
 
-def topic_of(sid: str, msg: dict[str, Any]) -> str:
-    kind = msg["type"]
-    if kind == "weight":
-        return f"walkout/{sid}/in/weight/{msg['shelf']}"
-    if kind in ("entry", "exit"):
-        return f"walkout/{sid}/in/gate/{msg['gate']}"
-    return f"walkout/{sid}/in/track/overhead"
-
-
 # --- walkout serve as a subprocess ------------------------------------------------------------
 
 
@@ -222,6 +213,8 @@ def publish_recording(
     """Play the recording over MQTT, QoS 1, paced by ``t``; write what was sent to ``out_path``."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
+
+    from walkout.service.devices import topic_of
 
     acked = 0
     lock = threading.Lock()

@@ -23,6 +23,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from walkout.engine import EngineConfig
 from walkout.replay import replay
 from walkout.service.broker import DEVICE_USER, SERVICE_USER, EmbeddedBroker
+from walkout.service.devices import topic_of
 from walkout.sim.presets import EASY, _variant
 from walkout.sim.simulate import simulate_config
 
@@ -146,17 +147,7 @@ class SmallRecording:
 
     def payloads(self, store_id: str) -> list[tuple[str, bytes]]:
         """(topic, payload) for every line, one message per publish, in file order."""
-        return [(topic_for(store_id, orjson.loads(line)), line) for line in self.lines]
-
-
-def topic_for(store_id: str, msg: dict[str, object]) -> str:
-    """The input topic a device publishes a spec message on."""
-    kind = msg["type"]
-    if kind == "weight":
-        return f"walkout/{store_id}/in/weight/{msg['shelf']}"
-    if kind in ("entry", "exit"):
-        return f"walkout/{store_id}/in/gate/{msg['gate']}"
-    return f"walkout/{store_id}/in/track/overhead"
+        return [(topic_of(store_id, orjson.loads(line)), line) for line in self.lines]
 
 
 @pytest.fixture(scope="session")
@@ -219,6 +210,5 @@ __all__ = [
     "probes",
     "receipt_items",
     "small_recording",
-    "topic_for",
     "wait_until",
 ]

@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from walkout.recording.files import AnyMessage, iter_messages
-from walkout.recording.models import EntryMsg, ExitMsg, WeightMsg
+from walkout.recording.files import iter_messages
 from walkout.service.mqtt import MqttUrl
 
 log = logging.getLogger(__name__)
@@ -22,12 +23,13 @@ MAX_UNACKED = 1000
 """Publishes in flight at once (mosquitto's default Receive Maximum; more stalls the client)."""
 
 
-def topic_of(store_id: str, msg: AnyMessage) -> str:
-    """The topic a device publishes a message on (docs/mqtt.md)."""
-    if isinstance(msg, WeightMsg):
-        return f"walkout/{store_id}/in/weight/{msg.shelf}"
-    if isinstance(msg, EntryMsg | ExitMsg):
-        return f"walkout/{store_id}/in/gate/{msg.gate}"
+def topic_of(store_id: str, msg: Mapping[str, Any]) -> str:
+    """The topic a device publishes a spec message (its JSON object) on (docs/mqtt.md)."""
+    kind = msg["type"]
+    if kind == "weight":
+        return f"walkout/{store_id}/in/weight/{msg['shelf']}"
+    if kind in ("entry", "exit"):
+        return f"walkout/{store_id}/in/gate/{msg['gate']}"
     return f"walkout/{store_id}/in/track/overhead"
 
 
@@ -77,8 +79,8 @@ class RecordingDevices:
                 delay = start + (msg.t - t0) / self.speed - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
                     return
-                payload = orjson.dumps(msg.model_dump(mode="json", exclude_none=True))
-                client.publish(topic_of(self.store_id, msg), payload, qos=1)
+                body = msg.model_dump(mode="json", exclude_none=True)
+                client.publish(topic_of(self.store_id, body), orjson.dumps(body), qos=1)
                 self.sent += 1
             log.info("demo devices: the recording is over (%d messages sent)", self.sent)
         finally:
