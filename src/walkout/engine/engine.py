@@ -188,7 +188,7 @@ class Engine:
             counts = dict(stock.counts)
             shelf = self.store.shelf_of_plate[index]
             level = float(self.detectors[shelf].levels[self.store.position_on_shelf[index]])
-            if index not in self.products.initialised and math.isfinite(level):
+            if not self.products.is_followed(index) and math.isfinite(level):
                 counts = self.products.counts_for_level(index, level)
             home = set(self.store.planogram[index])
             plates.append(

@@ -128,10 +128,9 @@ class ProductModel:
 
     # -- stock ------------------------------------------------------------------------------
 
-    @property
-    def initialised(self) -> frozenset[int]:
-        """Plates whose stock is being followed event by event."""
-        return frozenset(self._initialised)
+    def is_followed(self, plate: int) -> bool:
+        """Is this plate's stock followed event by event (else only its load tells it)?"""
+        return plate in self._initialised
 
     def counts_for_level(self, plate: int, level_g: float) -> dict[str, float]:
         """Planogram units a settled load suggests (equal numbers of each listed product)."""
