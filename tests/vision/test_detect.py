@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +13,7 @@ from walkout.vision.camera import PinholeCamera
 from walkout.vision.detect import SHOULDER_Z_M, BackgroundDetector, Detections, FrameError
 from walkout.vision.onnx import OnnxDetector, OnnxUnavailable, decode_boxes
 
-from .scenes import crossing, scene
+from .scenes import crossing, reacher, scene, tiny_store, walker
 
 
 def _detector() -> tuple[BackgroundDetector, PinholeCamera]:
@@ -87,3 +88,49 @@ def test_onnx_boxes_decode_to_frame_pixels() -> None:
     assert np.allclose(found.centres, [[40, 40], [220, 105]])
     assert np.allclose(found.scores, [0.9, 0.2])
     assert np.allclose(found.hands, [[100, 40]]) and found.hand_owner.tolist() == [0]
+
+
+def test_someone_standing_still_stays_out_of_the_background_when_expected() -> None:
+    """The background learns slowly under people (a bag left behind fades); told where
+    tracked people stand, it does not learn there, so a shopper standing still stays found."""
+    store = tiny_store()
+    sc = scene([reacher(store)], store)
+    shot = next(iter(sc.frames(4.5, 4.6)))  # standing in front of the shelf
+    k = 2
+    cam = sc.cameras[k]
+    where = cam.project(np.array([[*shot.xy[0], SHOULDER_Z_M]]))
+    found = {}
+    for told in (False, True):
+        det = BackgroundDetector(cam, sc.render(k, 0.0, []), person_learning_rate=0.03)
+        for _ in range(200):  # a fast-learning background: 200 frames stand for minutes
+            if told:
+                det.expect(where)
+            last = det.detect(shot.images[k])
+        found[told] = bool(len(last)) and np.linalg.norm(last.centres - where, axis=1).min() < 15
+    assert found == {False: False, True: True}
+
+
+def test_two_people_in_one_blob_are_split_when_the_tracks_say_two() -> None:
+    """Shoulder to shoulder (0.3 m) one camera sees a single blob with a single peak; told
+    that two tracked people walked into it, it cuts the blob in two, each near a person."""
+    store = tiny_store()
+    a = walker(0, (1.0, 2.0), (3.0, 2.0), 0.5)
+    a.at(9.0, 3.0, 2.0, 0.0)
+    b = walker(1, (5.0, 2.0), (3.3, 2.0), 0.5)
+    b.at(9.0, 3.3, 2.0, math.pi)
+    sc = scene([a, b], store)
+    shot = next(iter(sc.frames(3.5, 3.6)))
+    k = 3
+    cam = sc.cameras[k]
+    where = cam.project(np.column_stack([shot.xy, np.full(2, SHOULDER_Z_M)]))
+    found = {}
+    for told in (False, True):
+        det = BackgroundDetector(cam, sc.render(k, 0.0, []))
+        if told:
+            det.expect(where)
+        found[told] = cam.to_plane(det.detect(shot.images[k]).centres, SHOULDER_Z_M)
+    assert len(found[False]) == 1, "the scene really makes one blob of them"
+    assert len(found[True]) == 2
+    off = np.linalg.norm(found[True][:, None, :] - shot.xy[None, :, :], axis=2)
+    assert sorted(np.argmin(off, axis=1)) == [0, 1], "one part for each"
+    assert off.min(axis=1).max() < 0.2  # one oblique view: fusion triangulates it further

@@ -70,3 +70,56 @@ def test_short_gap_keeps_the_id() -> None:
         ids += [p.id for p in tracker.update(t, seen)]
     assert len(set(ids)) == 1
     assert len(ids) == 40 - 7 - 1  # seen frames, less the one before confirmation
+
+
+def _person(x: float, y: float, colour: tuple[float, float, float] | None = None) -> FloorPerson:
+    c = np.array(colour, dtype=float) if colour else np.full(3, np.nan)
+    return FloorPerson(np.array([x, y]), 1.0, 2, colour=c)
+
+
+RED, BLUE = (40.0, 40.0, 170.0), (170.0, 60.0, 40.0)
+
+
+def test_two_people_in_one_blob_keep_both_ids_and_get_them_back_by_colour() -> None:
+    """They meet, stand as one blob for 8 s (longer than a lost track coasts), then part each
+    to the other's side: position cannot tell who is who afterwards, clothes can."""
+    tracker = Tracker(dt=0.1)
+    ids_during: list[set[str]] = []
+    first: dict[str, float] = {}
+    after: list[tuple[str, float]] = []
+    for k in range(200):
+        t = k * 0.1
+        if k < 40:  # walking towards each other, apart
+            a, b = 2.0 + 0.04 * k, 5.0 - 0.04 * k
+            seen = [_person(a, 2.0, RED), _person(b, 2.0, BLUE)]
+        elif k < 120:  # one blob where they stand
+            seen = [_person(3.5, 2.0, ((RED[0] + BLUE[0]) / 2, 50.0, 100.0))]
+        else:  # red goes on to the right, blue to the left
+            d = 0.04 * (k - 119)
+            seen = [_person(3.5 + d, 2.0, RED), _person(3.5 - d, 2.0, BLUE)]
+        out = tracker.update(t, seen)
+        if k == 35:
+            first = {p.id: float(p.xy[0]) for p in out}
+        if 50 <= k < 120:
+            ids_during.append({p.id for p in out})
+        if k >= 160:
+            after += [(p.id, float(p.xy[0])) for p in out]
+    red_id = min(first, key=lambda i: first[i])  # red started on the left
+    assert len(first) == 2
+    assert all(s == set(first) for s in ids_during), "both ids reported all through the blob"
+    assert {i for i, _ in after} == set(first), "no new id when they part"
+    assert all((x > 3.5) == (i == red_id) for i, x in after), "each id stays with its person"
+
+
+def test_no_new_id_next_to_a_tracked_person_but_at_the_entry() -> None:
+    """An arm or a second body point 0.6 m from someone tracked is no newcomer; at the entry,
+    where people come in together, it may be."""
+    for where, expect_new in ((4.0, False), (0.5, True)):
+        tracker = Tracker(dt=0.1, entries=[(0.0, 0.0)])
+        ids: set[str] = set()
+        for k in range(40):
+            seen = [_person(where, 0.3)]
+            if k >= 10:
+                seen.append(_person(where + 0.6, 0.3))
+            ids |= {p.id for p in tracker.update(k * 0.1, seen)}
+        assert (len(ids) == 2) == expect_new, (where, ids)

@@ -167,6 +167,16 @@ class BackgroundDetector:
         self._peak_kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         self._open = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
         self.mask: NDArray[np.uint8] | None = None
+        self._expected = np.zeros((0, 2))
+
+    def expect(self, points: FloatArray) -> None:
+        """Where tracked people stand now, in full-frame pixels (at shoulder height).
+
+        The background does not learn there at all, so that someone who stands still for
+        minutes does not fade into it; elsewhere what differs still fades slowly (a bag left
+        on the floor). Optional: without it, people fade after about a minute.
+        """
+        self._expected = np.asarray(points, dtype=float).reshape(-1, 2)
 
     def _shrink(self, frame: Frame) -> Frame:
         if self.ds == 1:
@@ -188,11 +198,21 @@ class BackgroundDetector:
         # fill holes: a head or shirt the colour of the floor leaves a ring of shoulders
         contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         cv2.drawContours(mask, contours, -1, 1, thickness=cv2.FILLED)
-        cv2.accumulateWeighted(norm, self.bg, self.learning_rate, mask=1 - mask)
+        held = self._held(mask.shape)
+        cv2.accumulateWeighted(norm, self.bg, self.learning_rate, mask=(1 - mask) & (1 - held))
         if self.person_learning_rate > 0:
-            cv2.accumulateWeighted(norm, self.bg, self.person_learning_rate, mask=mask)
+            cv2.accumulateWeighted(norm, self.bg, self.person_learning_rate, mask=mask & (1 - held))
         self.mask = mask
         return self._people(mask, norm)
+
+    def _held(self, shape: tuple[int, ...]) -> NDArray[np.uint8]:
+        """Where the background must not learn: around every expected person."""
+        held = np.zeros(shape[:2], np.uint8)
+        r = round(1.5 * self.body_px)
+        for u, v in (self._expected + 0.5) / self.ds - 0.5:
+            if np.isfinite(u) and np.isfinite(v):
+                cv2.circle(held, (round(u), round(v)), r, 1, -1)
+        return held
 
     def _gain(self, small: NDArray[np.float32]) -> float:
         """Overall brightness of the frame relative to the background (robust to people)."""
@@ -222,6 +242,8 @@ class BackgroundDetector:
         keep = self._drop_heads(pts, keep)
         centres = pts[keep]
         radii = depth[keep]
+        if len(self._expected) >= 2:
+            centres, radii = self._split(mask, dist, centres, radii)
         scores = np.clip(radii / self.core_px, 0.0, 1.0)
         hands, owner = self._hands(mask, centres)
         return Detections(
@@ -232,6 +254,57 @@ class BackgroundDetector:
             hands=(hands + 0.5) * self.ds - 0.5,
             hand_owner=owner,
         )
+
+    def _split(
+        self, mask: NDArray[np.uint8], dist: NDArray[np.float32], centres: FloatArray,
+        radii: FloatArray,
+    ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+        """Blobs holding more tracked people than bodies found: cut by k-means on their pixels.
+
+        Two people closer than a body width make one blob whose distance transform has one
+        peak. When the tracks say k people walked into it and it is big enough for k bodies,
+        its body pixels (arms left out) are clustered by ``cv2.kmeans`` starting from where
+        each of them was, and each cluster's middle is a person.
+        """
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        h, w = mask.shape
+        exp = (self._expected + 0.5) / self.ds - 0.5
+        exp = exp[(exp[:, 0] >= 0) & (exp[:, 0] <= w - 1) & (exp[:, 1] >= 0) & (exp[:, 1] <= h - 1)]
+        if len(exp) < 2:
+            return centres, radii
+        exp_lab = labels[np.round(exp[:, 1]).astype(int), np.round(exp[:, 0]).astype(int)]
+        cen_lab = labels[np.round(centres[:, 1]).astype(int), np.round(centres[:, 0]).astype(int)]
+        body_area = np.pi * self.core_px * self.body_px  # the shoulders' ellipse, roughly
+        core = dist >= 0.5 * self.core_px
+        out_c, out_r = [centres], [radii]
+        drop = np.zeros(len(centres), bool)
+        for lab in np.unique(exp_lab[exp_lab > 0]):
+            seeds = exp[exp_lab == lab]
+            k = len(seeds)
+            mine = cen_lab == lab
+            if int(mine.sum()) >= k or stats[lab, cv2.CC_STAT_AREA] < 0.8 * k * body_area:
+                continue
+            ys, xs = np.nonzero((labels == lab) & core)
+            if len(xs) < 4 * k:
+                continue
+            pix = np.column_stack([xs, ys]).astype(np.float32)
+            near = np.argmin(np.linalg.norm(pix[:, None, :] - seeds[None, :, :], axis=2), axis=1)
+            crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 0.5)
+            _, lbl, cc = cv2.kmeans(
+                pix, k, near.astype(np.int32).reshape(-1, 1), crit, 1,
+                cv2.KMEANS_USE_INITIAL_LABELS,
+            )  # fmt: skip
+            counts = np.bincount(lbl.ravel(), minlength=k)
+            if counts.min() < 0.2 * len(pix) / k:
+                continue  # one of them is not really there
+            drop |= mine
+            out_c.append(cc.astype(float))
+            depth = float(radii[mine].max()) if mine.any() else self.core_px
+            out_r.append(np.full(k, depth))
+        if len(out_c) == 1:
+            return centres, radii
+        out_c[0], out_r[0] = centres[~drop], radii[~drop]
+        return np.concatenate(out_c), np.concatenate(out_r)
 
     def _colours(
         self, mask: NDArray[np.uint8], norm: NDArray[np.float32], centres: FloatArray

@@ -14,12 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import orjson
+from numpy.typing import NDArray
 
 from walkout.recording.files import RecordingError, events_path, read_store
 from walkout.recording.models import StoreLayout
 from walkout.vision.camera import PinholeCamera
-from walkout.vision.detect import BackgroundDetector, Frame, PersonDetector
+from walkout.vision.detect import SHOULDER_Z_M, BackgroundDetector, Frame, PersonDetector
 from walkout.vision.fuse import Fusion
 from walkout.vision.tracker import TrackedPerson, Tracker
 from walkout.vision.video import read_frames, read_manifest
@@ -65,15 +67,29 @@ class CameraStage:
         make = detector or BackgroundDetector
         self.detectors = [make(c) for c in self.cameras]
         self.fusion = Fusion(self.cameras, store)
-        self.tracker = Tracker(dt=1.0 / self.cameras[0].spec.fps)
+        entries = [g.center for g in store.gates if g.kind == "entry"]
+        self.tracker = Tracker(dt=1.0 / self.cameras[0].spec.fps, entries=entries)
+        self._last = np.zeros((0, 2))
 
     def step(self, t: float, frames: list[Frame]) -> list[dict[str, object]]:
         """Track messages for the frames every camera took at time ``t``."""
         if len(frames) != len(self.detectors):
             raise ValueError(f"{len(frames)} frames for {len(self.detectors)} cameras")
+        for cam, det in zip(self.cameras, self.detectors, strict=True):
+            if isinstance(det, BackgroundDetector):  # people tracked stay out of its background
+                det.expect(self._expected(cam))
         detections = [d.detect(f) for d, f in zip(self.detectors, frames, strict=True)]
         people = self.fusion.fuse(detections)
-        return [track_message(t, p) for p in self.tracker.update(t, people)]
+        tracked = self.tracker.update(t, people)
+        self._last = np.array([p.xy for p in tracked]).reshape(-1, 2)
+        return [track_message(t, p) for p in tracked]
+
+    def _expected(self, cam: PinholeCamera) -> NDArray[np.float64]:
+        """Last frame's tracks in ``cam``'s pixels (a person moves ~10 cm between frames)."""
+        if not len(self._last):
+            return np.zeros((0, 2))
+        uv = cam.project(np.column_stack([self._last, np.full(len(self._last), SHOULDER_Z_M)]))
+        return uv[cam.in_view(uv, -60)]  # just outside the frame too: a body overlaps in
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,12 @@ class Tracker:
         meas_sd_m: float = 0.08,
         min_birth_score: float = 0.6,
         twin_m: float = 0.5,
-        merge_m: float = 0.45,
+        merge_m: float = 0.7,
+        hold_m: float = 0.3,
+        merged_sd_m: float = 0.25,
+        birth_clear_m: float = 0.9,
+        entries: list[tuple[float, float]] | None = None,
+        entry_m: float = 1.5,
         colour_m: float = 0.5,
         colour_scale: float = 50.0,
         colour_rate: float = 0.1,
@@ -92,7 +97,16 @@ class Tracker:
         min_birth_score: Weakest detection that may start a track.
         twin_m: No track is started this close to a confirmed one (a person seen twice).
         merge_m: An unmatched track predicted this close to a matched person is taken to be
-            hidden in the same blob (people crossing): both coast on their course, reported.
+            hidden in the same blob (people crossing or standing together): it stays alive
+            and reported for as long as the blob is there, however long that is.
+        hold_m: A track hidden in a blob is kept this close to it (two bodies side by side).
+        merged_sd_m: How far from a blob's centre each of the people in it may be: the blob
+            pulls their tracks this loosely, so they settle on it without jumping.
+        birth_clear_m: No new track is started this close to a confirmed one, except near an
+            entry: elsewhere nobody new appears next to someone tracked, so what does is that
+            person seen twice (an arm, a head, two people in one blob pulled apart).
+        entries: Floor points where people come in (entry gates); None: no such exception.
+        entry_m: How near an entry a newcomer may be born next to a tracked person.
         colour_m: Metres of extra distance for clothes of a wholly different colour; 0 goes
             by position alone. Higher keeps ids through merges of differently dressed people
             but lets a lighting change pull a track towards the wrong person.
@@ -101,7 +115,10 @@ class Tracker:
         id_prefix: Ids are ``{id_prefix}-{n}``.
         """
         self.twin_m = twin_m
-        self.merge_m = merge_m
+        self.merge_m, self.hold_m = merge_m, hold_m
+        self.birth_clear_m = birth_clear_m
+        self.entries = np.array(entries, dtype=float).reshape(-1, 2) if entries else None
+        self.entry_m = entry_m
         self.colour_m, self.colour_scale, self.colour_rate = colour_m, colour_scale, colour_rate
         self.dt, self.gate_m = dt, gate_m
         self.confirm_hits, self.max_missed = confirm_hits, max_missed
@@ -117,6 +134,7 @@ class Tracker:
         self.Q = g @ g.T * accel_sd**2
         self.H = np.eye(2, 4)
         self.R = np.eye(2) * meas_sd_m**2
+        self.R_merged = np.eye(2) * merged_sd_m**2
 
     def update(self, t: float, people: list[FloorPerson]) -> list[TrackedPerson]:
         """Advance to time ``t`` with the people found then; returns the confirmed tracks seen."""
@@ -129,25 +147,23 @@ class Tracker:
         seen: list[TrackedPerson] = []
         taken = {pi for _, pi in matched}
         merged = self._merged(matched, people)
-        for ti, blob in merged.items():  # two people seen as one: both hold their course
+        for ti, blob in merged.items():  # people seen as one: all drawn gently to the blob
             tr = self.tracks[ti]
+            self._correct(tr, blob, self.R_merged)
             tr.missed = 0
             tr.last_t = t
             tr.merged_for += 1
             if tr.merged_for > 5:  # together for a while: they stand, not cross
                 tr.x[2:] *= 0.7
             off = tr.x[:2] - blob
-            if np.linalg.norm(off) > self.merge_m:  # never drift away from the blob
-                tr.x[:2] = blob + off / np.linalg.norm(off) * self.merge_m
+            if np.linalg.norm(off) > self.hold_m:  # never drift away from the blob
+                tr.x[:2] = blob + off / np.linalg.norm(off) * self.hold_m
             seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), np.zeros((0, 3))))
         for ti, pi in matched:
             if ti in merged:
                 continue
             tr, person = self.tracks[ti], people[pi]
-            s = self.H @ tr.P @ self.H.T + self.R
-            k = tr.P @ self.H.T @ np.linalg.inv(s)
-            tr.x = tr.x + k @ (person.xy - self.H @ tr.x)
-            tr.P = (np.eye(4) - k @ self.H) @ tr.P
+            self._correct(tr, person.xy, self.R)
             tr.hits += 1
             tr.missed = 0
             tr.merged_for = 0
@@ -170,13 +186,27 @@ class Tracker:
         self._retire(t)
         for pi, person in enumerate(people):
             if pi not in taken and person.score >= self.min_birth_score:
-                if any(
-                    tr.confirmed and np.linalg.norm(tr.x[:2] - person.xy) < self.twin_m
-                    for tr in self.tracks
-                ):
+                if self._crowded(person.xy):
                     continue  # a second sighting of someone already tracked, not a newcomer
                 self._birth(t, person)
         return seen
+
+    def _correct(self, tr: Track, z: FloatArray, r: FloatArray) -> None:
+        """Kalman update of ``tr`` with a floor position ``z`` of covariance ``r``."""
+        s = self.H @ tr.P @ self.H.T + r
+        k = tr.P @ self.H.T @ np.linalg.inv(s)
+        tr.x = tr.x + k @ (z - self.H @ tr.x)
+        tr.P = (np.eye(4) - k @ self.H) @ tr.P
+
+    def _crowded(self, xy: FloatArray) -> bool:
+        """Whether a person found at ``xy`` is too near a confirmed track to be someone new."""
+        near = [float(np.linalg.norm(tr.x[:2] - xy)) for tr in self.tracks if tr.confirmed]
+        if not near:
+            return False
+        at_entry = self.entries is not None and bool(
+            (np.linalg.norm(self.entries - xy, axis=1) < self.entry_m).any()
+        )
+        return min(near) < (self.twin_m if at_entry else self.birth_clear_m)
 
     def _merged(
         self, matched: list[tuple[int, int]], people: list[FloorPerson]
@@ -201,17 +231,17 @@ class Tracker:
             return []
         pred = np.array([tr.x[:2] for tr in self.tracks])
         pts = np.array([p.xy for p in people])
-        cost = np.linalg.norm(pred[:, None, :] - pts[None, :, :], axis=2)
+        dist = np.linalg.norm(pred[:, None, :] - pts[None, :, :], axis=2)
         # a confirmed track beats a tentative one at equal distance; coasting widens the gate
         gate = np.array([self.gate_m * (1 + 0.1 * min(tr.missed, 5)) for tr in self.tracks])
-        cost = cost + np.array([0.0 if tr.confirmed else 0.05 for tr in self.tracks])[:, None]
+        cost = dist + np.array([0.0 if tr.confirmed else 0.05 for tr in self.tracks])[:, None]
         if self.colour_m > 0:  # clothes tell apart two people a position cannot
             tc = np.array([tr.colour for tr in self.tracks])
             pc = np.array([p.colour for p in people])
             diff = np.linalg.norm(tc[:, None, :] - pc[None, :, :], axis=2)
             cost = cost + np.nan_to_num(np.clip(diff / self.colour_scale, 0, 1)) * self.colour_m
         big = 1e6
-        cost = np.where(cost <= gate[:, None], cost, big)
+        cost = np.where(dist <= gate[:, None], cost, big)  # the gate is on position alone
         rows, cols = linear_sum_assignment(cost)
         return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if cost[r, c] < big]
 
