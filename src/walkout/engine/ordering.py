@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg, WeightMsg
@@ -51,13 +50,14 @@ class ReorderBuffer:
 
     Messages are kept in time buckets of ``BUCKET_S``; a bucket is sorted and released whole
     once all of it is older than the newest time seen minus ``window_s``. Feeds are nearly in
-    order, so sorting a small bucket is cheaper than a heap over the whole window.
+    order, so sorting a small bucket is cheaper than a heap over the whole window. A bucket
+    maps each key to its message: one lookup both finds duplicates and keeps the message, and
+    the keys (unique within a bucket) sort without a key function.
     """
 
     window_s: float
     stats: OrderingStats = field(default_factory=OrderingStats)
-    # bucket number -> (keys seen, (key, message) pairs)
-    _buckets: dict[int, tuple[set[Key], list[tuple[Key, AnyMessage]]]] = field(default_factory=dict)
+    _buckets: dict[int, dict[Key, AnyMessage]] = field(default_factory=dict)  # number -> bucket
     _order: list[int] = field(default_factory=list)  # heap of bucket numbers held
     _newest_t: float = float("-inf")
     _next_release_t: float = float("inf")  # end of the oldest bucket held
@@ -84,14 +84,13 @@ class ReorderBuffer:
             return False
         bucket = self._buckets.get(number)
         if bucket is None:
-            bucket = self._buckets[number] = (set(), [])
+            bucket = self._buckets[number] = {}
             heapq.heappush(self._order, number)
             self._next_release_t = (self._order[0] + 1) * BUCKET_S
-        elif key in bucket[0]:
+        elif key in bucket:
             self.stats.duplicates += 1
             return False
-        bucket[0].add(key)
-        bucket[1].append((key, msg))
+        bucket[key] = msg
         self._held += 1
         if t > self._newest_t:
             self._newest_t = t
@@ -101,28 +100,25 @@ class ReorderBuffer:
         """Is any held bucket old enough to be released?"""
         return self._next_release_t <= self._newest_t - self.window_s
 
-    def pop_ready(self, until: float | None = None) -> Iterator[AnyMessage]:
+    def pop_ready(self, until: float | None = None) -> list[AnyMessage]:
         """Release, in time order, every bucket wholly at or before ``until`` (the watermark)."""
         limit = self.watermark if until is None else until
         order = self._order
+        released: list[AnyMessage] = []
         while order and (order[0] + 1) * BUCKET_S <= limit:
             number = heapq.heappop(order)
-            _, items = self._buckets.pop(number)
+            bucket = self._buckets.pop(number)
             self._released_upto = number + 1
             self._next_release_t = (order[0] + 1) * BUCKET_S if order else math.inf
-            items.sort(key=_first)
-            self._held -= len(items)
-            for key, msg in items:
-                self._released_t = key[0]
-                yield msg
+            keys = sorted(bucket)
+            self._held -= len(keys)
+            self._released_t = keys[-1][0]
+            released.extend([bucket[key] for key in keys])
+        return released
 
-    def drain(self) -> Iterator[AnyMessage]:
+    def drain(self) -> list[AnyMessage]:
         """Release everything still held (end of a recording)."""
         return self.pop_ready(math.inf)
 
     def __len__(self) -> int:
         return self._held
-
-
-def _first(item: tuple[Key, AnyMessage]) -> Key:
-    return item[0]

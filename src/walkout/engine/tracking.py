@@ -109,9 +109,13 @@ class TrackHistory:
         return self.segments[-1][1]
 
     def position_at(self, t: float) -> tuple[float, float]:
-        """Position at the sample nearest in time to ``t``."""
-        best = min(range(len(self.t)), key=lambda i: abs(self.t[i] - t))
-        return self.pos[best]
+        """Position at the sample nearest in time to ``t`` (the earlier of two as near)."""
+        after = bisect.bisect_left(self.t, t)
+        if after == len(self.t) or (
+            after > 0 and abs(self.t[after - 1] - t) <= abs(self.t[after] - t)
+        ):
+            return self.pos[after - 1]
+        return self.pos[after]
 
 
 @dataclass(slots=True)
@@ -235,6 +239,9 @@ class PeopleTracker:
         self.unmatched_exits = 0
         self.doubts: deque[Doubt] = deque(maxlen=1000)
         self._earliest_waiting = math.inf  # first meeting not yet judged
+        # When the next cluster of waiting meetings comes due; -inf: a meeting was opened
+        # since the clusters were last formed, so form them again.
+        self._next_cluster_due = -math.inf
         self._grid: dict[tuple[int, int], set[int]] = {}  # cell -> people last seen there
 
     # -- messages ---------------------------------------------------------------------------
@@ -430,6 +437,7 @@ class PeopleTracker:
                 if d < cfg.swap_zone_m and me.inside:
                     self._encounters[key] = _Encounter(key[0], key[1], t)
                     self._earliest_waiting = min(self._earliest_waiting, t)
+                    self._next_cluster_due = -math.inf
             elif enc.judged and d > cfg.swap_clear_m:
                 del self._encounters[key]
         self._judge_due(t)
@@ -443,13 +451,21 @@ class PeopleTracker:
         cfg = self.config
         if now < self._earliest_waiting + cfg.swap_window_s:
             return  # nothing can be due yet (a cluster is due a window after its last meeting)
+        if now < self._next_cluster_due:
+            # No meeting was opened since the clusters were formed: they are the same
+            # clusters (judging some leaves the others as they were), and none is due yet.
+            return
         waiting = [e for e in self._encounters.values() if not e.judged]
+        next_due = math.inf
         for cluster in _clusters(waiting, cfg.swap_window_s):
-            if now < max(e.t_in for e in cluster) + cfg.swap_window_s:
+            due = max(e.t_in for e in cluster) + cfg.swap_window_s
+            if now < due:
+                next_due = min(next_due, due)
                 continue
             for enc in cluster:
                 enc.judged = True
             self._judge(cluster)
+        self._next_cluster_due = next_due
         still = [e.t_in for e in self._encounters.values() if not e.judged]
         self._earliest_waiting = min(still) if still else math.inf
 
