@@ -58,7 +58,11 @@ def test_reaching_hand_is_reported_on_the_plate() -> None:
     assert np.median(off) < 0.1
     assert all(0.9 < h[2] < 1.35 for h in hands), "hands sit just above the plate"
     before = [m for msgs, f in zip(out, truth, strict=True) if 1.0 <= f.t <= 2.3 for m in msgs]
-    assert not any(m.get("hands") for m in before), "no hands while walking with arms down"
+    assert before
+    for m in before:  # walking with arms down: hands at the sides, never out at a plate
+        for h in m.get("hands", []):
+            assert np.linalg.norm(np.array(h[:2]) - np.array(m["pos"])) < 0.3
+            assert h[2] < 0.9
 
 
 def test_short_gap_keeps_the_id() -> None:
@@ -123,3 +127,23 @@ def test_no_new_id_next_to_a_tracked_person_but_at_the_entry() -> None:
                 seen.append(_person(where + 0.6, 0.3))
             ids |= {p.id for p in tracker.update(k * 0.1, seen)}
         assert (len(ids) == 2) == expect_new, (where, ids)
+
+
+def test_a_walker_with_no_arm_out_has_hands_at_the_sides_and_a_standing_one_none() -> None:
+    """Walking, nobody reaches into a shelf: the engine is told the hands hang down (as a
+    tracking system that reports every hand would). Standing still with no arm seen, the arm
+    may be hidden in the shelf: no hands are reported."""
+    tracker = Tracker(dt=0.1)
+    walking, standing = [], []
+    for k in range(60):
+        x = 1.0 + 0.1 * min(k, 30)  # 1 m/s, then stands
+        for p in tracker.update(k * 0.1, [_person(x, 2.0)]):
+            (walking if 10 <= k < 30 else standing if k >= 45 else []).append(p)
+    assert walking and standing
+    for p in walking:
+        assert len(p.hands) == 2
+        assert np.allclose(np.linalg.norm(p.hands[:, :2] - p.xy, axis=1), 0.2, atol=0.01)
+        assert np.allclose(p.hands[:, 1], 2.0 + np.array([0.2, -0.2]), atol=0.05) or np.allclose(
+            p.hands[:, 1], 2.0 + np.array([-0.2, 0.2]), atol=0.05
+        ), "at either side of the way they walk"
+    assert all(len(p.hands) == 0 for p in standing)

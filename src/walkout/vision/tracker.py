@@ -82,6 +82,9 @@ class Tracker:
         colour_m: float = 0.5,
         colour_scale: float = 50.0,
         colour_rate: float = 0.1,
+        walking_mps: float = 0.5,
+        shoulder_m: float = 0.2,
+        hang_z_m: float = 0.85,
         id_prefix: str = "v",
     ) -> None:
         """Args:
@@ -100,8 +103,8 @@ class Tracker:
             hidden in the same blob (people crossing or standing together): it stays alive
             and reported for as long as the blob is there, however long that is.
         hold_m: A track hidden in a blob is kept this close to it (two bodies side by side).
-        merged_sd_m: How far from a blob's centre each of the people in it may be: the blob
-            pulls their tracks this loosely, so they settle on it without jumping.
+        merged_sd_m: How far from a blob's centre the person matched to it may be (it lies
+            between the people it holds); the others in it move with it, keeping their places.
         birth_clear_m: No new track is started this close to a confirmed one, except near an
             entry: elsewhere nobody new appears next to someone tracked, so what does is that
             person seen twice (an arm, a head, two people in one blob pulled apart).
@@ -112,6 +115,10 @@ class Tracker:
             but lets a lighting change pull a track towards the wrong person.
         colour_scale: Colour distance (grey levels, BGR) counted as wholly different.
         colour_rate: How fast a track's colour follows what is seen (per frame).
+        walking_mps: Someone this fast with no arm seen is reported with hands hanging at the
+            sides; 0 reports no hands unless seen.
+        shoulder_m: How far to either side of the body hanging hands are put.
+        hang_z_m: Their height.
         id_prefix: Ids are ``{id_prefix}-{n}``.
         """
         self.twin_m = twin_m
@@ -125,6 +132,7 @@ class Tracker:
         self.reid_s, self.reid_m = reid_s, reid_m
         self.min_birth_score = min_birth_score
         self.prefix = id_prefix
+        self.walking_mps, self.shoulder_m, self.hang_z_m = walking_mps, shoulder_m, hang_z_m
         self.tracks: list[Track] = []
         self._ended: list[tuple[float, FloatArray, str]] = []  # (t, xy, id)
         self._next = 0
@@ -146,19 +154,28 @@ class Tracker:
         matched = self._match(people)
         seen: list[TrackedPerson] = []
         taken = {pi for _, pi in matched}
-        merged = self._merged(matched, people)
-        for ti, blob in merged.items():  # people seen as one: all drawn gently to the blob
-            tr = self.tracks[ti]
+        hidden = self._hidden(matched, people)
+        merged = set(hidden) | set(hidden.values())
+        for ti, pi in matched:  # a blob standing for several people: it moves them all
+            if ti not in merged:
+                continue
+            tr, blob = self.tracks[ti], people[pi].xy
+            before = tr.x.copy()
             self._correct(tr, blob, self.R_merged)
-            tr.missed = 0
-            tr.last_t = t
-            tr.merged_for += 1
-            if tr.merged_for > 5:  # together for a while: they stand, not cross
-                tr.x[2:] *= 0.7
-            off = tr.x[:2] - blob
-            if np.linalg.norm(off) > self.hold_m:  # never drift away from the blob
-                tr.x[:2] = blob + off / np.linalg.norm(off) * self.hold_m
-            seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), np.zeros((0, 3))))
+            group = [tr] + [self.tracks[tj] for tj, owner in hidden.items() if owner == ti]
+            for other in group[1:]:  # together they keep their places around the blob
+                other.x[:2] += tr.x[:2] - before[:2]
+                other.x[2:] = tr.x[2:]
+            for member in group:
+                member.missed = 0
+                member.last_t = t
+                member.merged_for += 1
+                if member.merged_for > 5:  # together for a while: they stand, not cross
+                    member.x[2:] *= 0.7
+                off = member.x[:2] - blob
+                if np.linalg.norm(off) > self.hold_m:  # never drift away from the blob
+                    member.x[:2] = blob + off / np.linalg.norm(off) * self.hold_m
+                seen.append(TrackedPerson(member.id, member.x[:2].copy(), np.zeros((0, 3))))
         for ti, pi in matched:
             if ti in merged:
                 continue
@@ -179,9 +196,10 @@ class Tracker:
             if tr.hits >= self.confirm_hits:
                 tr.confirmed = True
             if tr.confirmed:
-                seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), person.hands))
+                hands = person.hands if len(person.hands) else self._hanging(tr)
+                seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), hands))
         for ti, tr in enumerate(self.tracks):
-            if ti not in {m[0] for m in matched} and ti not in merged:
+            if ti not in {m[0] for m in matched} and ti not in hidden:
                 tr.missed += 1
         self._retire(t)
         for pi, person in enumerate(people):
@@ -190,6 +208,22 @@ class Tracker:
                     continue  # a second sighting of someone already tracked, not a newcomer
                 self._birth(t, person)
         return seen
+
+    def _hanging(self, tr: Track) -> FloatArray:
+        """Hands at the sides of someone seen walking with no arm out, else none (unknown).
+
+        Nobody reaches into a shelf in mid-stride, so a walker whose arms the cameras do not
+        see sticking out has them down: saying so lets the engine rule out a passer-by at the
+        moment of a pick, as it can with a tracking system that reports every hand. A person
+        standing with no arm seen says nothing (the arm may be hidden in the shelf).
+        """
+        v = tr.x[2:]
+        speed = float(np.linalg.norm(v))
+        if not self.walking_mps or speed < self.walking_mps:
+            return np.zeros((0, 3))
+        side = np.array([-v[1], v[0]]) / speed * self.shoulder_m
+        z = self.hang_z_m
+        return np.array([[*(tr.x[:2] + side), z], [*(tr.x[:2] - side), z]])
 
     def _correct(self, tr: Track, z: FloatArray, r: FloatArray) -> None:
         """Kalman update of ``tr`` with a floor position ``z`` of covariance ``r``."""
@@ -208,22 +242,21 @@ class Tracker:
         )
         return min(near) < (self.twin_m if at_entry else self.birth_clear_m)
 
-    def _merged(
-        self, matched: list[tuple[int, int]], people: list[FloorPerson]
-    ) -> dict[int, FloatArray]:
-        """Confirmed tracks that one person-sized blob now stands for: the matched track and
-        an unmatched one predicted as close to it as two people can be."""
+    def _hidden(self, matched: list[tuple[int, int]], people: list[FloorPerson]) -> dict[int, int]:
+        """Unmatched confirmed tracks hidden in a matched person's blob (people crossing or
+        standing together): hidden track -> the matched track whose blob holds it."""
         got = {ti for ti, _ in matched}
-        out: dict[int, FloatArray] = {}
-        for ti, pi in matched:
-            for tj, other in enumerate(self.tracks):
-                if (
-                    tj not in got
-                    and other.confirmed
-                    and self.tracks[ti].confirmed
-                    and np.linalg.norm(other.x[:2] - people[pi].xy) < self.merge_m
-                ):
-                    out[ti] = out[tj] = people[pi].xy
+        blobs = [(ti, people[pi].xy) for ti, pi in matched if self.tracks[ti].confirmed]
+        out: dict[int, int] = {}
+        if not blobs:
+            return out
+        for tj, other in enumerate(self.tracks):
+            if tj in got or not other.confirmed:
+                continue
+            d = [float(np.linalg.norm(other.x[:2] - xy)) for _, xy in blobs]
+            best = int(np.argmin(d))
+            if d[best] < self.merge_m:
+                out[tj] = blobs[best][0]
         return out
 
     def _match(self, people: list[FloorPerson]) -> list[tuple[int, int]]:
