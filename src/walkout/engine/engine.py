@@ -635,12 +635,18 @@ class Engine:
         times, points = self.people.path_of_account(account, t_exit - EXIT_LOOKBACK_S)
         if not len(times):
             return {}
+        # Only plates inside the box around the path (plus a reach, and a metre to spare for
+        # rounding) can be in reach: measuring every plate of a big store would be wasted.
         stand = self.store.stand_point
-        gap = np.hypot(
-            points[:, 0, None] - stand[None, :, 0], points[:, 1, None] - stand[None, :, 1]
-        )
+        low = points.min(axis=0) - (ARM_REACH_M + 1.0)
+        high = points.max(axis=0) + (ARM_REACH_M + 1.0)
+        candidates = np.flatnonzero(((stand >= low) & (stand <= high)).all(axis=1))
+        near = stand[candidates]
+        gap = np.hypot(points[:, 0, None] - near[None, :, 0], points[:, 1, None] - near[None, :, 1])
         last_near = np.where(gap <= ARM_REACH_M, times[:, None], -np.inf).max(axis=0)
-        return {int(p): float(last_near[p]) for p in np.flatnonzero(np.isfinite(last_near))}
+        return {
+            int(candidates[k]): float(last_near[k]) for k in np.flatnonzero(np.isfinite(last_near))
+        }
 
     def _reach_settled(self, account: str) -> bool:
         """Has every plate the party reached been read past that time, with nothing begun

@@ -504,8 +504,10 @@ class PeopleTracker:
             return float(dp @ dp) / sd_pos**2 + float(dv @ dv) / sd_vel**2
 
         n = len(ids)
+        # each pair once: a knot of six has 720 orders but only 36 pairs
+        pair_cost = [[join(i, j) for j in range(n)] for i in range(n)]
         costs = {
-            perm: sum(join(i, perm[i]) for i in range(n))
+            perm: sum(pair_cost[i][perm[i]] for i in range(n))
             for perm in itertools.permutations(range(n))
         }
         identity = tuple(range(n))

@@ -96,10 +96,38 @@ def _wrap(raw: IO[bytes], path: Path) -> IO[bytes]:
     return contextlib.nullcontext(raw)  # type: ignore[return-value]
 
 
+_validate_any: Callable[[bytes | str], AnyMessage] = MESSAGE_ADAPTER.validator.validate_json
+_validate_weight: Callable[[bytes | str], WeightMsg] = (
+    WeightMsg.__pydantic_validator__.validate_json
+)
+
+
+def validate_line(raw: bytes | str) -> AnyMessage:
+    """Validate one JSON line into its message; raises pydantic's ``ValidationError``.
+
+    Weight lines, nearly all of a store's feed, go straight to the weight model's validator.
+    When it accepts a line that names its type, the type is "weight", and the tagged union
+    would have built the very same message, only slower. Anything else (a line without a
+    type would pass the weight model by its default) goes to the union, which also gives the
+    reasons for a bad line. The validators are called directly, not through
+    ``TypeAdapter.validate_json``, whose Python wrapper costs a fifth of the parse.
+    """
+    looks_like_weight = b'"weight"' in raw if isinstance(raw, bytes) else '"weight"' in raw
+    if looks_like_weight:
+        try:
+            msg = _validate_weight(raw)
+        except ValidationError:
+            pass
+        else:
+            if "type" in msg.model_fields_set:
+                return msg
+    return _validate_any(raw)
+
+
 def parse_message(raw: bytes | str) -> AnyMessage:
     """Validate one message (a JSON object); raises ``ValueError`` with a readable reason."""
     try:
-        return MESSAGE_ADAPTER.validate_json(raw)
+        return validate_line(raw)
     except ValidationError as exc:
         raise ValueError(_describe(exc)) from exc
 
@@ -124,7 +152,7 @@ def iter_messages(
     path = events_path(folder)
     report = on_error or (lambda err: log.warning("rejected %s", err))
     size = max(path.stat().st_size, 1)
-    validate = MESSAGE_ADAPTER.validate_json
+    validate = validate_line
     with path.open("rb") as raw_fh, _wrap(raw_fh, path) as fh:
         for number, raw in enumerate(fh, start=1):
             if progress is not None and number % 5000 == 0:
