@@ -50,6 +50,9 @@ ARM_REACH_M = 2.5
 """Hands are not looked at for people who never stood within this of where one reaches
 (generous: 1.5 m cost two busy receipts)."""
 
+NEAR_BODY_M = 3.0
+"""People who never stood within this of where one reaches are no candidates for an event."""
+
 TRIM_SLACK_S = 5.0
 """Samples older than the horizon are dropped this much at a time."""
 
@@ -592,7 +595,7 @@ class PeopleTracker:
                 continue
             # who is far now was far during the window too (people walk at a bounded speed)
             last = history.pos[-1]
-            reach = 3.0 + cfg.max_speed_mps * max(0.0, history.t[-1] - lo)
+            reach = NEAR_BODY_M + cfg.max_speed_mps * max(0.0, history.t[-1] - lo)
             if math.hypot(last[0] - centre[0], last[1] - centre[1]) > reach:
                 continue
             a, b = history.span(lo, hi)
@@ -602,6 +605,10 @@ class PeopleTracker:
             sel = range(a, b)
             pos = np.array(history.pos[a:b])
             body = np.min(np.linalg.norm(pos[:, None, :] - stand[None, :, :], axis=2), axis=1)
+            if body.min() > NEAR_BODY_M:
+                # Too far all along: no hand of this track is looked at, and the person's
+                # nearest stand comes from their other tracks or drops them.
+                continue
             # every hand point of the window at once: (sample, point) pairs, then per sample;
             # nobody reaches a plate from further than an arm beyond where one stands
             reachable = float(body.min()) <= ARM_REACH_M
@@ -641,7 +648,7 @@ class PeopleTracker:
         out: list[Proximity] = []
         for pid, (hand_m, body_m, seen, frames_away, fit) in sorted(per_person.items()):
             person = self.people[pid]
-            if body_m > 3.0:
+            if body_m > NEAR_BODY_M:
                 continue
             body_term = math.exp(-0.5 * (body_m / cfg.body_sd_m) ** 2)
             hand_term = math.exp(-0.5 * (hand_m / cfg.hand_sd_m) ** 2) if seen else 0.0
