@@ -50,9 +50,9 @@ def main() -> None:
         t0 = time.perf_counter()
         images = [cap.read()[1] for cap in caps]
         t1 = time.perf_counter()
-        found = [d.detect(img) for d, img in zip(stage.detectors, images, strict=True)]
+        found = stage.detect(images)
         t2 = time.perf_counter()
-        stage.tracker.update(manifest.t0 + k / manifest.fps, stage.fusion.fuse(found))
+        stage.track(manifest.t0 + k / manifest.fps, found)
         t3 = time.perf_counter()
         decode, detect, track = decode + t1 - t0, detect + t2 - t1, track + t3 - t2
         frames += len(images)

@@ -37,6 +37,7 @@ class FloorPerson:
         cameras: How many cameras saw the person.
         hands: (k, 3) hand points, k <= 2, metres.
         colour: Mean BGR of the clothes over the cameras that saw them (NaN when unknown).
+        views: How many cameras have this spot in their frame (0 when not worked out).
     """
 
     xy: FloatArray
@@ -44,6 +45,7 @@ class FloorPerson:
     cameras: int
     hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
     colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
+    views: int = 0
 
 
 @dataclass(slots=True)
@@ -180,7 +182,13 @@ class Fusion:
             cameras=len(members),
             hands=hands,
             colour=np.mean(known, axis=0) if known else np.full(3, np.nan),
+            views=self._views(xy),
         )
+
+    def _views(self, xy: FloatArray) -> int:
+        """Cameras whose frame holds a body at ``xy`` clear of the edges (could see it)."""
+        point = np.array([[xy[0], xy[1], SHOULDER_Z_M]])
+        return sum(bool(c.in_view(c.project(point), 2 * self.edge_px)[0]) for c in self.cameras)
 
     def _hands(self, members: list[_Seen], body: FloatArray) -> FloatArray:
         rays = [(m.cam, m.origin, r) for m in members for r in m.hand_rays]

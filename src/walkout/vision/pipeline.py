@@ -21,7 +21,13 @@ from numpy.typing import NDArray
 from walkout.recording.files import RecordingError, events_path, read_store
 from walkout.recording.models import StoreLayout
 from walkout.vision.camera import PinholeCamera
-from walkout.vision.detect import SHOULDER_Z_M, BackgroundDetector, Frame, PersonDetector
+from walkout.vision.detect import (
+    SHOULDER_Z_M,
+    BackgroundDetector,
+    Detections,
+    Frame,
+    PersonDetector,
+)
 from walkout.vision.fuse import Fusion
 from walkout.vision.tracker import TrackedPerson, Tracker
 from walkout.vision.video import read_frames, read_manifest
@@ -73,14 +79,20 @@ class CameraStage:
 
     def step(self, t: float, frames: list[Frame]) -> list[dict[str, object]]:
         """Track messages for the frames every camera took at time ``t``."""
+        return self.track(t, self.detect(frames))
+
+    def detect(self, frames: list[Frame]) -> list[Detections]:
+        """Every camera's people and hands, each detector told where the tracks last were."""
         if len(frames) != len(self.detectors):
             raise ValueError(f"{len(frames)} frames for {len(self.detectors)} cameras")
         for cam, det in zip(self.cameras, self.detectors, strict=True):
             if isinstance(det, BackgroundDetector):  # people tracked stay out of its background
                 det.expect(self._expected(cam))
-        detections = [d.detect(f) for d, f in zip(self.detectors, frames, strict=True)]
-        people = self.fusion.fuse(detections)
-        tracked = self.tracker.update(t, people)
+        return [d.detect(f) for d, f in zip(self.detectors, frames, strict=True)]
+
+    def track(self, t: float, detections: list[Detections]) -> list[dict[str, object]]:
+        """Fuse one frame time's detections and advance the tracks: the track messages."""
+        tracked = self.tracker.update(t, self.fusion.fuse(detections))
         self._last = np.array([p.xy for p in tracked]).reshape(-1, 2)
         return [track_message(t, p) for p in tracked]
 

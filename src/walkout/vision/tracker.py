@@ -35,6 +35,9 @@ class Track:
         missed: Frames since the last match.
         confirmed: Reported (seen in ``confirm_hits`` frames).
         last_t: Time of the last match.
+        merged_for: Frames it has shared a blob with another track.
+        views: Most cameras (up to 2) that saw it at once: a newcomer only one camera sees,
+            where two look, is not confirmed.
     """
 
     id: str
@@ -45,6 +48,7 @@ class Track:
     confirmed: bool = False
     last_t: float = 0.0
     merged_for: int = 0
+    views: int = 0
     colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
     hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
 
@@ -193,7 +197,8 @@ class Tracker:
                     if np.isnan(tr.colour).any()
                     else (1 - self.colour_rate) * tr.colour + self.colour_rate * person.colour
                 )
-            if tr.hits >= self.confirm_hits:
+            tr.views = max(tr.views, min(person.cameras, 2))
+            if tr.hits >= self.confirm_hits and (tr.views >= 2 or self._lone_view_ok(person)):
                 tr.confirmed = True
             if tr.confirmed:
                 hands = person.hands if len(person.hands) else self._hanging(tr)
@@ -224,6 +229,15 @@ class Tracker:
         side = np.array([-v[1], v[0]]) / speed * self.shoulder_m
         z = self.hang_z_m
         return np.array([[*(tr.x[:2] + side), z], [*(tr.x[:2] - side), z]])
+
+    def _lone_view_ok(self, person: FloorPerson) -> bool:
+        """Whether a newcomer seen by one camera only may be believed: at an entry, or where
+        no second camera looks. Elsewhere a person is in two views, and what one camera
+        alone keeps seeing in one spot is a flaw of its picture (a light, a changed shelf)."""
+        at_entry = self.entries is not None and bool(
+            (np.linalg.norm(self.entries - person.xy, axis=1) < self.entry_m).any()
+        )
+        return at_entry or person.views < 2
 
     def _correct(self, tr: Track, z: FloatArray, r: FloatArray) -> None:
         """Kalman update of ``tr`` with a floor position ``z`` of covariance ``r``."""
@@ -304,4 +318,5 @@ class Tracker:
         x = np.array([person.xy[0], person.xy[1], 0.0, 0.0])
         p = np.diag([self.R[0, 0], self.R[1, 1], 1.0, 1.0])
         tr = Track(tid, x, p, confirmed=confirmed, last_t=t, hands=person.hands)
+        tr.views = min(person.cameras, 2)
         self.tracks.append(tr)
