@@ -107,12 +107,15 @@ def replay(
         known_gates=gates,
         progress=progress,
     )
+    feed = engine.feed
+    received = 0
     with _few_collections():
         for msg in messages:
-            outputs = engine.feed(msg)
+            received += 1
+            outputs = feed(msg)
             if outputs:
                 _collect(result, outputs, keep_changes)
-            result.messages += 1
+    result.messages = received
     _collect(result, engine.finish(), keep_changes)
     if progress is not None:
         progress(1.0)

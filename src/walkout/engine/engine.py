@@ -153,8 +153,9 @@ class Engine:
         if not buffer.push(msg) or not buffer.has_ready():
             return []
         out: list[Output] = []
+        process = self._process
         for ready in buffer.pop_ready():
-            self._process(ready, out)
+            process(ready, out)
         return out
 
     def finish(self) -> list[Output]:
@@ -209,13 +210,15 @@ class Engine:
     # -- message handling ------------------------------------------------------------------
 
     def _process(self, msg: AnyMessage, out: list[Output]) -> None:
-        self.now = msg.t
+        """Handle one message in time order (weights, nearly all of them, first and cheaply),
+        then whatever falls due at its time."""
+        self.now = now = msg.t
         if type(msg) is WeightMsg:
             det = self.detectors.get(msg.shelf)
             if det is None:
                 log.warning("weight for unknown shelf %r ignored", msg.shelf)
                 return
-            changes = det.add(msg.t, msg.g)
+            changes = det.add(now, msg.g)
             if changes:
                 for change in changes:
                     self._on_change(change)
@@ -232,12 +235,12 @@ class Engine:
                 self.finalize_at[left.account] = due
                 self._exit_reach[left.account] = self._plates_reached(left.account, msg.t)
                 self._next_finalize_t = min(self._next_finalize_t, due)
-        if self.now >= self._next_prune_t:
-            self.people.prune(self.now)
-            self._next_prune_t = self.now + PRUNE_EVERY_S
-        if self.pending and self.now >= self._next_decision_t:
+        if now >= self._next_prune_t:
+            self.people.prune(now)
+            self._next_prune_t = now + PRUNE_EVERY_S
+        if now >= self._next_decision_t and self.pending:
             self._decide(out)
-        if self.now >= self._next_finalize_t:
+        if now >= self._next_finalize_t:
             self._finalize_due(out)
 
     def _on_change(self, change: PlateChange) -> None:
@@ -661,7 +664,7 @@ class Engine:
                 # read them now (the exit is in the message stream, so replays do the same).
                 for change in det.flush():
                     self._on_change(change)
-                if det.processed_t < t_near:
+                if det.processed_t < t_near and not det.raw_calm_through(position[plate], t_near):
                     return False
             since = det.active_since(position[plate])
             if since is not None and since <= t_near:

@@ -87,10 +87,11 @@ class ReorderBuffer:
             bucket = self._buckets[number] = {}
             heapq.heappush(self._order, number)
             self._next_release_t = (self._order[0] + 1) * BUCKET_S
-        elif key in bucket:
+        size = len(bucket)
+        bucket.setdefault(key, msg)  # one hash of the key, not two (``in``, then store)
+        if len(bucket) == size:  # the key was there: the same message, delivered again
             self.stats.duplicates += 1
             return False
-        bucket[key] = msg
         self._held += 1
         if t > self._newest_t:
             self._newest_t = t
