@@ -297,6 +297,10 @@ class BackgroundDetector:
             counts = np.bincount(lbl.ravel(), minlength=k)
             if counts.min() < 0.2 * len(pix) / k:
                 continue  # one of them is not really there
+            floor = self.camera.to_plane((cc.astype(float) + 0.5) * self.ds - 0.5, SHOULDER_Z_M)
+            gaps = np.linalg.norm(floor[:, None, :] - floor[None, :, :], axis=2)
+            if (gaps + np.eye(k) * 9.0).min() < self.same_body_m:
+                continue  # on top of each other: the tracks' own motion says more than a cut
             drop |= mine
             out_c.append(cc.astype(float))
             depth = float(radii[mine].max()) if mine.any() else self.core_px
