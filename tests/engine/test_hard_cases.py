@@ -320,12 +320,6 @@ def test_straddling_unit_and_a_neighbour_reaching_into_the_shared_plate() -> Non
 # -- 5. crowding ----------------------------------------------------------------------------------
 
 
-SAME_SKU_NEIGHBOURS = (
-    "Plates 2 and 3 both hold chips; with B's lift 0.9 s after A's, the items come out right "
-    "but A's receipt is sent to review: B's hand, on its way into plate 3, still counts as near "
-    "plate 2 when A's step is dated (confidence 0.54)."
-)
-
 NEIGHBOURS = {
     # plate of A, A's units, plate of B, B's units, A's receipt, B's receipt
     "cola | beer": (COLA, [367.5], BEER, [511.2], {"cola": 1}, {"beer": 1}),
@@ -348,11 +342,8 @@ def test_crowding_neighbouring_plates(
     want_a: Items,
     want_b: Items,
     gap_s: float,
-    request: pytest.FixtureRequest,
 ) -> None:
     """A and B stand side by side, 0.4 m apart, and take from neighbouring plates."""
-    if want_a == {"chips": 1} and want_b == {"chips": 2} and gap_s == 0.9:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=SAME_SKU_NEIGHBOURS))
     scene = new_scene()
     scene.shopper("ta", "acct-a", 2.0, [(plate_x(plate_a), 5.5, 9.5)], [Reach(plate_a, 7.3, 8.7)])
     scene.shopper(

@@ -105,7 +105,8 @@ def press(sig: np.ndarray, plate: int, t0: float, amp: float, tau: float = 0.2) 
 
 @pytest.mark.parametrize("gap_s", [0.5, 0.9, 2.0])
 def test_two_steps_in_one_ringing_run_are_cut_apart(gap_s: float) -> None:
-    """Two lifts on a plate that never holds still between them: two changes, each dated."""
+    """Two lifts on a plate that rings between them: two changes, each dated (cut out of one
+    run while the steps come too close for the plate to be read as still between them)."""
     sig = base()
     ts = np.arange(len(sig)) / RATE
     sig[ts >= 5.0, 1] -= 368.0
@@ -115,7 +116,8 @@ def test_two_steps_in_one_ringing_run_are_cut_apart(gap_s: float) -> None:
     changes = detect_split(sig, 200.0)
     assert [round(c.delta_g / 370.0) for c in changes] == [-1, -1]
     assert sum(c.delta_g for c in changes) == pytest.approx(-739.0, abs=3.0)
-    assert all(c.split for c in changes)
+    if gap_s < 1.0:
+        assert all(c.split for c in changes)
     assert changes[0].t_step == pytest.approx(5.0, abs=0.15)
     assert changes[1].t_step == pytest.approx(5.0 + gap_s, abs=0.15)
 

@@ -26,6 +26,19 @@ class EngineConfig(BaseModel):
         description="Load-cell samples handled together per shelf (vectorised). More is "
         "faster and adds up to that many sample periods of delay to every event.",
     )
+    smooth_hz: float = Field(
+        2.0,
+        gt=0,
+        description="The detector reads each plate through a linear-phase low-pass filter with "
+        "this cut-off. Ringing, store-wide shocks and a shaking shelf (5 Hz and up, as sampled) "
+        "then vanish, while a unit lifted or set down (a step) passes. Lower hides slower "
+        "wobble but blurs steps that come close together.",
+    )
+    smooth_s: float = Field(
+        0.8,
+        gt=0,
+        description="Length of that filter. Every weight decision comes half of it later.",
+    )
     activity_sigma: float = Field(
         6.0,
         gt=0,

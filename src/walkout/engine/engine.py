@@ -664,7 +664,7 @@ class Engine:
                 # read them now (the exit is in the message stream, so replays do the same).
                 for change in det.flush():
                     self._on_change(change)
-                if det.processed_t < t_near:
+                if det.processed_t < t_near and not det.raw_calm_through(position[plate], t_near):
                     return False
             since = det.active_since(position[plate])
             if since is not None and since <= t_near:

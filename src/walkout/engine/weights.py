@@ -1,7 +1,9 @@
 """Finding the net weight changes of each plate in a noisy, ringing, drifting load-cell signal.
 
-A touch makes a plate (and its neighbours) ring for a second or two; what matters is only the
-level the plate settles at afterwards. So each plate is a two-state machine: *quiet*, following
+A touch makes a plate (and its neighbours) ring for a second or two, and on a busy floor whole
+shelves shake now and then; what matters is only the level the plate settles at afterwards. So
+the detector reads each plate through a low-pass filter (``smoothing.LowPassView``) that takes
+the shaking out and keeps the steps, and each plate is a two-state machine: *quiet*, following
 slow drift, until a sample leaves the baseline by more than the activity threshold; then *active*
 until a window of ``settle_s`` holds still (a few spikes allowed), when the settled level minus
 the level before gives the net change. Ringing neighbours and spikes settle back where they were
@@ -22,6 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 
 from walkout.engine.config import EngineConfig
+from walkout.engine.smoothing import LowPassView, design_low_pass
 from walkout.engine.store import ShelfIndex
 
 FloatArray = NDArray[np.float64]
@@ -83,9 +86,17 @@ class ShelfDetector:
     def __post_init__(self) -> None:
         n = len(self.shelf.plates)
         cfg = self.config
+        taps = design_low_pass(self.sample_rate_hz, cfg.smooth_hz, cfg.smooth_s)
+        self._view = LowPassView(taps, n, self.sample_rate_hz)
+        # thresholds are on the filtered reading, whose noise is the cell's times the gain
+        filtered_sd = self.noise_sd * self._view.noise_gain
         self._settle_n = max(3, round(cfg.settle_s * self.sample_rate_hz))
-        self._activity = np.maximum(cfg.activity_sigma * self.noise_sd, cfg.activity_min_g)
+        self._activity = np.maximum(cfg.activity_sigma * filtered_sd, cfg.activity_min_g)
         self._tolerance = np.maximum(
+            cfg.settle_tolerance_sigma * filtered_sd, cfg.settle_tolerance_min_g
+        )
+        self._raw_activity = np.maximum(cfg.activity_sigma * self.noise_sd, cfg.activity_min_g)
+        self._raw_tolerance = np.maximum(
             cfg.settle_tolerance_sigma * self.noise_sd, cfg.settle_tolerance_min_g
         )
         self._pending_t: list[float] = []
@@ -95,7 +106,8 @@ class ShelfDetector:
         self._trigger_abs = np.zeros(n, dtype=np.int64)
         self._checked_abs = np.zeros(n, dtype=np.int64)
         self._hist_t: FloatArray = np.empty(0)
-        self._hist_g: FloatArray = np.empty((0, n))
+        self._hist_g: FloatArray = np.empty((0, n))  # filtered readings
+        self._hist_raw: FloatArray = np.empty((0, n))  # raw readings at the same times
         self._hist_start = 0  # absolute sample index of history row 0
         self._baselines_set = False
         # A settled change is held for ``confirm_s``: if the plate moves again by then (a
@@ -119,14 +131,15 @@ class ShelfDetector:
         return []
 
     def flush(self) -> list[PlateChange]:
-        """Process the samples held back for chunking."""
+        """Process the samples held back for chunking (as far as the filter lets them out)."""
         if not self._pending_t:
             return []
         t = np.array(self._pending_t, dtype=float)
         g = np.array(self._pending_g, dtype=float).reshape(len(t), -1)
         self._pending_t = []
         self._pending_g = []
-        return self._process(t, g)
+        t, g, raw = self._view.push(t, g)
+        return self._process(t, g, raw) if len(t) else []
 
     def active_since(self, col: int) -> float | None:
         """When the plate at ``col`` started moving, while it moves or its change awaits
@@ -135,6 +148,21 @@ class ShelfDetector:
             return float(self._hist_t[self._trigger_abs[col] - self._hist_start])
         held = self._tentative.get(col)
         return None if held is None else held[0].t_start
+
+    def raw_calm_through(self, col: int, t: float) -> bool:
+        """Has the plate at ``col`` read calm (raw, within the activity threshold of its
+        baseline) up to time ``t``, in the samples still inside the filter? Then no activity
+        begun before ``t`` can come out of it, and nobody need wait half a filter to know."""
+        if self.active[col] or col in self._tentative or not self._baselines_set:
+            return False
+        if self.processed_t >= t:
+            return True
+        times, rows = self._view.pending()
+        upto = times <= t
+        if not upto.any() or times[upto][-1] < t - 2.0 / self.sample_rate_hz:
+            return False  # the samples up to t have not all arrived
+        off = np.abs(rows[upto, col] - self.baseline[col]) > self._raw_activity[col]
+        return not off.any()
 
     def set_split_min(self, col: int, grams: float) -> None:
         """Smallest step that may be cut out of a run of activity on the plate at ``col``
@@ -153,12 +181,13 @@ class ShelfDetector:
 
     # -- core -------------------------------------------------------------------------------
 
-    def _process(self, t: FloatArray, g: FloatArray) -> list[PlateChange]:
-        if self._all_quiet(t, g):
+    def _process(self, t: FloatArray, g: FloatArray, raw: FloatArray) -> list[PlateChange]:
+        if self._all_quiet(t, g, raw):
             return []
         first_new = self._hist_start + len(self._hist_t)
         self._hist_t = np.concatenate([self._hist_t, t])
         self._hist_g = np.concatenate([self._hist_g, g])
+        self._hist_raw = np.concatenate([self._hist_raw, raw])
         if not self._baselines_set:
             self._init_baselines(g)
 
@@ -188,7 +217,7 @@ class ShelfDetector:
         self._trim()
         return out
 
-    def _all_quiet(self, t: FloatArray, g: FloatArray) -> bool:
+    def _all_quiet(self, t: FloatArray, g: FloatArray, raw: FloatArray) -> bool:
         """The usual case, cheaply: no plate moving, none leaving its baseline, none held.
 
         Then only drift is followed and the last ``settle_n`` samples are kept.
@@ -202,11 +231,15 @@ class ShelfDetector:
         self._hist_start += len(self._hist_t) + len(t) - min(keep, len(self._hist_t) + len(t))
         self._hist_t = np.concatenate([self._hist_t, t])[-keep:]
         self._hist_g = np.concatenate([self._hist_g, g])[-keep:]
+        self._hist_raw = np.concatenate([self._hist_raw, raw])[-keep:]
         return True
 
     def close(self) -> list[PlateChange]:
         """End of the stream: every change still held for confirmation is final."""
         out = self.flush()
+        t, g, raw = self._view.drain()
+        if len(t):
+            out.extend(self._process(t, g, raw))
         out.extend(ch for c in sorted(self._tentative) for ch in self._tentative[c])
         self._tentative.clear()
         return out
@@ -261,36 +294,45 @@ class ShelfDetector:
     def _try_settle(self, col: int) -> int | None:
         """Look for the first still window after the trigger, among windows not yet checked.
 
-        Returns the absolute row of the still window's last sample when the plate settled.
+        A window is still when the raw readings hold still (a few spikes allowed), as on a
+        calm shelf, or when the filtered ones do, as on a shaking shelf whose level has not
+        changed: whichever comes first. Returns the absolute row of the still window's last
+        sample when the plate settled.
         """
         n = self._settle_n
         trig = self._trigger_abs[col] - self._hist_start
-        values = self._hist_g[trig + 1 :, col]
+        values = self._hist_g[trig + 1 :, col]  # the view never holds NaN: gaps are filled
         times = self._hist_t[trig + 1 :]
-        valid = ~np.isnan(values)
-        rows = np.flatnonzero(valid)
-        values = values[valid]
-        times = times[valid]
+        raw = self._hist_raw[trig + 1 :, col]
         if len(values) < n:
             self._maybe_force(col)
             return None
-        windows = sliding_window_view(values, n)
         checked = max(0, self._checked_abs[col] - self._trigger_abs[col])
-        start = max(0, int(np.count_nonzero(valid[:checked])) - n + 1)
-        cand = windows[start:]
-        med = np.median(cand, axis=1)
-        outliers = (np.abs(cand - med[:, None]) > self._tolerance[col]).sum(axis=1)
-        still = np.flatnonzero(outliers <= self.config.settle_outliers)
+        start = max(0, checked - n + 1)
         self._checked_abs[col] = self._hist_start + len(self._hist_t) - 1
-        if len(still) == 0:
+        tol_raw, tol = self._raw_tolerance[col], self._tolerance[col]
+        # raw windows only from half a filter after the trigger: the filtered reading leaves
+        # the baseline up to that much before the raw one does
+        raw_from = max(start, self._view.delay)
+        w_raw = _first_still(raw, n, raw_from, tol_raw, self.config.settle_outliers)
+        w_filtered = _first_still(values, n, start, tol, 0)
+        if w_raw is None and w_filtered is None:
             self._maybe_force(col)
             return None
-        w = start + int(still[0])
-        end_abs = self._hist_start + trig + 1 + int(rows[w + n - 1])
-        window = values[w : w + n]
-        med_w = float(np.median(window))
-        inliers = window[np.abs(window - med_w) <= self._tolerance[col]]
-        level = float(inliers.mean()) if len(inliers) else med_w
+        if w_filtered is None or (w_raw is not None and w_raw <= w_filtered):
+            w = int(w_raw)  # type: ignore[arg-type]
+            window = raw[w : w + n]
+            med_w = float(np.median(window))
+            inliers = window[np.abs(window - med_w) <= tol_raw]
+            level = float(inliers.mean()) if len(inliers) else med_w
+            t_still = float(times[w])
+        else:
+            w = int(w_filtered)
+            level = float(np.median(values[w : w + n]))
+            # the filtered reading at times[w] already saw half a filter ahead: the raw one
+            # was still from about then on
+            t_still = float(times[w]) - self._view.delay / self.sample_rate_hz
+        end_abs = self._hist_start + trig + 1 + w + n - 1
         before = float(self.baseline[col])
         active_vals = values[: w + 1]
         peak = float(np.max(np.abs(active_vals - before))) if len(active_vals) else 0.0
@@ -317,19 +359,18 @@ class ShelfDetector:
             return int(end_abs)
         self.baseline[col] = level
         self.stats.changes += 1
+        t_still = max(t_still, t_step)
         whole = PlateChange(
             plate=self.shelf.plates[col],
             t_start=t_start,
             t_step=t_step,
-            t_end=float(times[w]),
+            t_end=t_still,
             t_settled=float(times[w + n - 1]),
             delta_g=delta,
             level_before_g=before,
             peak_dev_g=max(peak, earlier_peak),
         )
-        parts = self._split(
-            whole, held_level, values[: w + 1], times[: w + 1], self._split_min[col]
-        )
+        parts = self._split(whole, held_level, raw[: w + 1], times[: w + 1], self._split_min[col])
         self._tentative[col] = [replace(c, t_settled=whole.t_settled) for c in prefix] + parts
         return int(end_abs)
 
@@ -457,6 +498,7 @@ class ShelfDetector:
         if drop > 0:
             self._hist_t = self._hist_t[drop:]
             self._hist_g = self._hist_g[drop:]
+            self._hist_raw = self._hist_raw[drop:]
             self._hist_start = keep_from
 
 
@@ -466,6 +508,20 @@ def _quiet_nan_warnings() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=RuntimeWarning)
         yield
+
+
+def _first_still(
+    values: FloatArray, n: int, start: int, tolerance: float, outliers: int
+) -> int | None:
+    """First window of ``n`` values, from ``start`` on, with at most ``outliers`` values
+    farther than ``tolerance`` from the window's median."""
+    if len(values) - start < n:
+        return None
+    cand = sliding_window_view(values[start:], n)
+    med = np.median(cand, axis=1)
+    off = (np.abs(cand - med[:, None]) > tolerance).sum(axis=1)
+    still = np.flatnonzero(off <= outliers)
+    return start + int(still[0]) if len(still) else None
 
 
 def find_steps(values: FloatArray, min_step: float, min_len: int) -> list[int]:

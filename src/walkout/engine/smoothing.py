@@ -1,0 +1,109 @@
+"""A streaming low-pass view of a shelf's load cells, so that shaking is not mistaken for moving.
+
+Shelves ring when touched, shake when the floor or the gondola shakes, and a loose shelf shakes
+hard for seconds; on a real cell that rings at 9-25 Hz read at 30 Hz, all of it lands at 5 Hz
+and above. A unit lifted or set down is a step: most of its energy lies far below that. So the
+detector reads each plate through a linear-phase FIR low-pass (scipy's ``firwin``, Hamming
+window). A linear-phase filter
+delays every frequency alike, by half its length: each filtered value is stamped with the time
+of the raw sample at the middle of its window, so steps keep their times and only the decision
+comes later. Dropped values (NaN) are filled with the plate's last reading before filtering.
+
+No median or other non-linear step comes first: on a signal sampled only three times per cycle
+(a 20 Hz ring read at 30 Hz is a 10 Hz one) a running median turns shaking into an offset. A
+spike passes as a short bump that the detector sees settle back where it was.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.signal import firwin, lfilter, lfilter_zi  # type: ignore[import-untyped]
+
+FloatArray = NDArray[np.float64]
+
+
+def design_low_pass(sample_rate_hz: float, cutoff_hz: float, length_s: float) -> FloatArray:
+    """The filter's taps: an odd number (so the delay is a whole number of samples), at least 5."""
+    taps = max(5, round(length_s * sample_rate_hz) | 1)
+    cutoff = min(cutoff_hz, 0.45 * sample_rate_hz)
+    return np.asarray(firwin(taps, cutoff, fs=sample_rate_hz, window="hamming"), dtype=float)
+
+
+class LowPassView:
+    """Filtered readings of several plates, fed chunk by chunk; output lags input by ``delay``."""
+
+    def __init__(self, taps: FloatArray, n_plates: int, sample_rate_hz: float) -> None:
+        self.taps = taps
+        self.delay = (len(taps) - 1) // 2  # a linear-phase FIR's delay: half its length
+        self.noise_gain = float(np.sqrt(np.sum(taps**2)))
+        self._n = n_plates
+        self._period = 1.0 / sample_rate_hz
+        self._zi: FloatArray | None = None
+        self._last: FloatArray = np.full(n_plates, np.nan)  # last reading of each plate
+        self._times: FloatArray = np.empty(0)  # raw times not yet given out
+        self._rows: FloatArray = np.empty((0, n_plates))  # ... and their (filled) readings
+
+    @property
+    def started(self) -> bool:
+        return self._zi is not None
+
+    def push(self, t: FloatArray, g: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Take raw rows; return the filtered rows now known, with their (centre) times and
+        the raw readings (dropped values filled) taken at those times."""
+        if not len(t):
+            return self._nothing()
+        if self._zi is None and not self._start(t, g):
+            return self._nothing()
+        filled = self._fill(g)
+        out, self._zi = lfilter(self.taps, [1.0], filled, axis=0, zi=self._zi)
+        times = np.concatenate([self._times, t])
+        rows = np.concatenate([self._rows, filled])
+        ready = max(len(times) - self.delay, 0)
+        self._times, self._rows = times[ready:], rows[ready:]
+        return times[:ready], np.asarray(out, dtype=float)[len(out) - ready :], rows[:ready]
+
+    def _nothing(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        return np.empty(0), np.empty((0, self._n)), np.empty((0, self._n))
+
+    def pending(self) -> tuple[FloatArray, FloatArray]:
+        """The raw rows taken in but not yet given out filtered (times, filled readings)."""
+        return self._times, self._rows
+
+    def drain(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """End of the stream: hold the last readings for half the filter, so the last raw
+        samples come out too."""
+        if self._zi is None or not len(self._times):
+            return self._nothing()
+        pending = self._times
+        hold_t = pending[-1] + self._period * np.arange(1, self.delay + 1)
+        out_t, out_g, out_raw = self.push(hold_t, np.tile(self._last, (self.delay, 1)))
+        keep = out_t <= pending[-1]
+        self._times, self._rows = np.empty(0), np.empty((0, self._n))
+        return out_t[keep], out_g[keep], out_raw[keep]
+
+    def _start(self, t: FloatArray, g: FloatArray) -> bool:
+        """Begin at the first chunk where every plate has a reading: the filter starts as if
+        each plate had read that level for ever (no start-up transient)."""
+        with np.errstate(all="ignore"):
+            first = np.nanmedian(g, axis=0) if np.isnan(g).any() else np.median(g, axis=0)
+        if np.isnan(first).any():
+            return False
+        self._last = first.astype(float)
+        self._zi = np.outer(lfilter_zi(self.taps, [1.0]), self._last)
+        # the times of the rows that fill the filter before the first one: evenly spaced
+        self._times = t[0] - self._period * np.arange(self.delay, 0, -1)
+        self._rows = np.tile(self._last, (self.delay, 1))
+        return True
+
+    def _fill(self, g: FloatArray) -> FloatArray:
+        """Each dropped value replaced by the plate's last reading."""
+        if not np.isnan(g).any():
+            self._last = g[-1].astype(float)
+            return g
+        out = np.array(g, dtype=float)
+        for row in out:  # chunks are short: a row loop is cheap and clear
+            gaps = np.isnan(row)
+            row[gaps] = self._last[gaps]
+            self._last = row.copy()
+        return out
