@@ -140,6 +140,9 @@ class Scene:
     gaps: list[tuple[int, float, float]] = field(default_factory=list)  # plate, t0, t1
     press_g: float = 0.0
     """Peak of the bump a hand presses into a plate it touches (rises in 0.15 s, then fades)."""
+    looks: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    """Track id -> that person's look: their frames carry it, plus ``look_noise`` per value."""
+    look_noise: float = 0.3
 
     # -- goods ------------------------------------------------------------------------------
 
@@ -192,6 +195,8 @@ class Scene:
         """
         reach_list = [r if isinstance(r, Reach) else Reach(*r) for r in reaches]
         times = np.arange(path[0][0], path[-1][0] + 1e-9, 0.1)
+        look = self.looks.get(track)
+        look_rng = np.random.default_rng([self.seed, len(self.messages)])
         ts = [p[0] for p in path]
         xs = np.interp(times, ts, [p[1] for p in path])
         ys = np.interp(times, ts, [p[2] for p in path])
@@ -210,6 +215,12 @@ class Scene:
                     id=track,
                     pos=(round(float(x), 3), round(float(y), 3)),
                     hands=hands if hands_visible and hands else None,
+                    look=None
+                    if look is None
+                    else [
+                        round(float(v), 2)
+                        for v in np.array(look) + look_rng.normal(0, self.look_noise, len(look))
+                    ],
                 )
             )
 

@@ -569,11 +569,22 @@ def test_lean_on_the_plate_another_takes_from(b_x: float) -> None:
 # -- 8. track ids swapped at a crossing ------------------------------------------------------------
 
 
-def crossing_scene(swapped: bool, lost: bool = False) -> Scene:
+LOOK_A = (0.9, -0.4, 1.2, 0.1, -1.1, 0.5, 0.0, -0.7)
+LOOK_B = (-0.3, 0.8, -0.5, 1.0, 0.6, -0.9, 1.3, 0.2)
+"""Two people's appearance descriptors (the optional ``look`` of track frames)."""
+
+
+def with_looks(scene: Scene) -> Scene:
+    scene.looks = {"ta": LOOK_A, "tb": LOOK_B}
+    return scene
+
+
+def crossing_scene(swapped: bool, lost: bool = False, looks: bool = False) -> Scene:
     """A walks west and B east along the aisle, passing 0.2 m apart at t=8.25; then A takes a
     cola from plate 0 and B a chips from plate 3. ``lost``: B's track is also lost for 1.5 s
-    once B stands at the shelf, and comes back under a new id."""
-    scene = new_scene()
+    once B stands at the shelf, and comes back under a new id. ``looks``: the camera system
+    sends each person's look with their frames."""
+    scene = with_looks(new_scene()) if looks else new_scene()
     scene.entry(1.0, "acct-a")
     scene.person(
         "ta",
@@ -604,11 +615,11 @@ def crossing_scene(swapped: bool, lost: bool = False) -> Scene:
 CROSSING_WANT = {"acct-a": {"cola": 1}, "acct-b": {"chips": 1}}
 
 
-def side_by_side_scene(swapped: bool) -> Scene:
+def side_by_side_scene(swapped: bool, looks: bool = False) -> Scene:
     """A and B walk east along the aisle side by side, 0.5 m apart, for 2.5 s (A on the shelf
     side); their ids swap 1.5 s into the walk. Then A takes a chips from plate 3 and B, turning
     back west, a cola from plate 0."""
-    scene = new_scene()
+    scene = with_looks(new_scene()) if looks else new_scene()
     scene.entry(1.0, "acct-a")
     scene.person(
         "ta",
@@ -669,6 +680,32 @@ def test_id_swap(make: Callable[[], Scene], want: dict[str, Items]) -> None:
     """Two shoppers pass close, the tracker may exchange their ids; then each picks."""
     receipts = play(make(), 21.0)
     check(receipts, want)
+
+
+LOOKED_SWAPS = {
+    "head-on crossing, ids kept": (lambda: crossing_scene(False, looks=True), CROSSING_WANT),
+    "head-on crossing, ids swapped": (lambda: crossing_scene(True, looks=True), CROSSING_WANT),
+    "head-on crossing, ids swapped, one lost": (
+        lambda: crossing_scene(True, lost=True, looks=True),
+        CROSSING_WANT,
+    ),
+    "side by side, ids kept": (
+        lambda: side_by_side_scene(False, looks=True),
+        {"acct-a": {"chips": 1}, "acct-b": {"cola": 1}},
+    ),
+    "side by side, ids swapped": (
+        lambda: side_by_side_scene(True, looks=True),
+        {"acct-a": {"chips": 1}, "acct-b": {"cola": 1}},
+    ),
+}
+
+
+@pytest.mark.parametrize(("make", "want"), cases(LOOKED_SWAPS))
+def test_id_swap_seen_by_looks(make: Callable[[], Scene], want: dict[str, Items]) -> None:
+    """The same meetings when track frames carry each person's look: the swaps that motion
+    alone misses are found, and ids that were kept stay kept. Nobody is sent to review."""
+    receipts = play(make(), 21.0)
+    check(receipts, want, reviewed={"acct-a": False, "acct-b": False})
 
 
 # -- 9. a track lost and back under a new id ----------------------------------------------------

@@ -3,6 +3,9 @@ hard tracking mistakes happen."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 from tests.sim.recording import Recording
 
@@ -78,3 +81,42 @@ def test_hard_tracks_change_ids(hard: Recording) -> None:
     ids = [m.id for m in hard.messages if m.type == "track"]
     accounts = {m.account for m in hard.messages if m.type == "entry"}
     assert not set(ids) & accounts
+
+
+def test_a_persons_looks_stay_theirs_across_track_ids(busy: Recording) -> None:
+    """Frames of one person look alike whatever id they carry; two people look apart."""
+    frames: dict[str, list[list[float]]] = {}
+    for m in busy.messages:
+        if m.type == "track":
+            assert m.look is not None and len(m.look) == 8
+            frames.setdefault(m.id, []).append(m.look)
+    means: dict[int, np.ndarray] = {}
+    spread = []
+    for i, person in enumerate(busy.truth["persons"]):
+        looks = np.array([v for tid in person["track_ids"] for v in frames.get(tid, [])])
+        if len(looks) > 20:
+            means[i] = looks.mean(axis=0)
+            spread.append(float(np.linalg.norm(looks - means[i], axis=1).mean()))
+    assert len(means) >= 3
+    apart = [float(np.linalg.norm(means[a] - means[b])) for a in means for b in means if a < b]
+    # busy: sd 0.3 per value within a person (about 0.85 over 8 values), sd 1 between people
+    assert max(spread) < 1.2
+    assert float(np.median(apart)) > 2.5
+
+
+def test_looks_leave_the_rest_of_the_recording_as_it_was(tmp_path: Path) -> None:
+    """Looks draw from their own random stream: without them, every other line is the same."""
+    from walkout.sim import simulate_config
+    from walkout.sim.presets import HARD
+
+    plain = HARD.model_validate({**HARD.model_dump(), "look_dims": 0})
+    simulate_config(tmp_path / "looks", HARD, seed=3, minutes=1.0)
+    simulate_config(tmp_path / "plain", plain, seed=3, minutes=1.0)
+    with_looks = (tmp_path / "looks" / "events.jsonl").read_text().splitlines()
+    without = (tmp_path / "plain" / "events.jsonl").read_text().splitlines()
+    assert len(with_looks) == len(without)
+    stripped = [json.loads(line) for line in with_looks]
+    assert any("look" in msg for msg in stripped)
+    for msg in stripped:
+        msg.pop("look", None)
+    assert stripped == [json.loads(line) for line in without]

@@ -59,7 +59,10 @@ SHIFT_SD_G = 8.0
 """Spread of such shifts (real shelves keep 5-20 g after a touch of a neighbour)."""
 
 LAST_CHANGE_KEEP = 10_000
-"""Accounts whose last cart change time is remembered (for identity doubts); bounds memory."""
+"""Accounts whose recent cart change times are remembered (for identity doubts); bounds memory."""
+
+CHANGE_TIMES_KEEP = 32
+"""Recent cart change times remembered per account."""
 
 PRUNE_EVERY_S = 5.0
 """How often (store time) silent tracks are forgotten."""
@@ -136,7 +139,7 @@ class Engine:
         self._exit_reach: dict[str, dict[int, float]] = {}
         self.now = -math.inf
         self.stats = EngineStats()
-        self._last_change: OrderedDict[str, float] = OrderedDict()
+        self._last_change: OrderedDict[str, deque[float]] = OrderedDict()
         # (plate, t_settled) of a run cut into steps -> account -> when it made its last step
         self._run_takers: OrderedDict[tuple[int, float], dict[str, float]] = OrderedDict()
         self._next_decision_t = math.inf
@@ -224,7 +227,8 @@ class Engine:
                     self._on_change(change)
         elif isinstance(msg, TrackMsg):
             hands = tuple(msg.hands or ())
-            self.people.on_track(msg.t, msg.id, msg.pos, hands)
+            look = tuple(msg.look) if msg.look else None
+            self.people.on_track(msg.t, msg.id, msg.pos, hands, look)
         elif isinstance(msg, EntryMsg):
             self.people.on_entry(msg.t, msg.gate, msg.account)
             self.carts.setdefault(msg.account, Cart(msg.account))
@@ -524,7 +528,8 @@ class Engine:
                 self.products.put(plates, hyp.units, sure=decision.confidence)
                 self.stats.putbacks += 1
             out.append(change)
-            self._last_change[person.account] = event.t_end
+            times = self._last_change.setdefault(person.account, deque(maxlen=CHANGE_TIMES_KEEP))
+            times.append(event.t_end)
             self._last_change.move_to_end(person.account)
             while len(self._last_change) > LAST_CHANGE_KEEP:
                 self._last_change.popitem(last=False)
@@ -676,12 +681,12 @@ class Engine:
         self._exit_reach.pop(account, None)
         cart = self.carts.pop(account)
         # A doubt about who is who matters only if someone in it took or put back something
-        # afterwards: only then could a unit be on the wrong one of their receipts.
+        # while it lasted: only then could a unit be on the wrong one of their receipts.
         doubts = [
             d.note
             for d in self.people.doubts
             if account in d.accounts
-            and any(self._last_change.get(a, -math.inf) > d.t for a in d.accounts)
+            and any(d.t < t <= d.until for a in d.accounts for t in self._last_change.get(a, ()))
         ]
         receipt = cart.receipt(self.store, doubts)
         return FinalReceipt(receipt, tuple(cart.changes))

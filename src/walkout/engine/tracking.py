@@ -3,7 +3,9 @@
 Track ids are not people. A person is admitted by an entry scan (the first new track at that
 gate afterwards), may lose their track and come back under a new id (matched to the person whose
 track fell silent nearby), and may have their id swapped with another's when two people cross
-(judged once they separate, by which assignment keeps both walking as they were). The mapping from
+(judged once they separate, by which assignment keeps both walking as they were, and, when the
+camera system sends an appearance descriptor with each frame (the optional ``look``), by whose
+look each id now carries). The mapping from
 track id to person is therefore kept as time segments, and the history of each id is kept for a
 short horizon so that a weight event can ask who had a hand near a plate at a given time.
 """
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from walkout.engine.config import EngineConfig
 from walkout.engine.store import StoreIndex
@@ -72,6 +75,27 @@ goes out: a step within this share of the stay's start or end is less likely tha
 REACH_OUTSIDE = 0.05
 """What is left of a hand's evidence for a step made after its stay ended or before it began."""
 
+LOOK_SIGNATURE_FRAMES = 20
+"""Frames of a person's first track (from the entry gate, where who is who is sure) averaged
+into their look signature."""
+
+LOOK_REJECT = 4.0
+"""A new track whose look is farther than this many times the expected (chi-square per
+value) from a lost person's signature is not that person."""
+
+LOOK_SWEEP_S = 1.0
+"""How often (store time) every person's current look is checked against their signature."""
+
+LOOK_WINDOW_S = 2.0
+"""Frames of this last stretch of a track make its current look."""
+
+LOOK_BAD = 6.0
+"""A current look farther than this (chi-square per value; about 1 for the right person) from a
+person's signature says their track id now follows someone else."""
+
+LOOK_MARGIN = 6.0
+"""How much better (chi-square per value, summed) a reassignment of ids must fit the looks."""
+
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
 
@@ -83,18 +107,32 @@ class TrackHistory:
     t: list[float] = field(default_factory=list)  # sample times, in time order
     pos: list[tuple[float, float]] = field(default_factory=list)
     hands: list[tuple[tuple[float, float, float], ...]] = field(default_factory=list)
+    looks: list[tuple[float, ...] | None] = field(default_factory=list)
     segments: list[tuple[float, int]] = field(default_factory=list)  # (from t, person id)
 
     def append(
-        self, t: float, pos: tuple[float, float], hands: tuple[tuple[float, float, float], ...]
+        self,
+        t: float,
+        pos: tuple[float, float],
+        hands: tuple[tuple[float, float, float], ...],
+        look: tuple[float, ...] | None = None,
     ) -> None:
         self.t.append(t)
         self.pos.append(pos)
         self.hands.append(hands)
+        self.looks.append(look)
         if self.t[0] < t - HISTORY_S - TRIM_SLACK_S:
             # trimmed in batches, so that keeping lists (searchable by time) stays cheap
             cut = bisect.bisect_left(self.t, t - HISTORY_S)
-            del self.t[:cut], self.pos[:cut], self.hands[:cut]
+            del self.t[:cut], self.pos[:cut], self.hands[:cut], self.looks[:cut]
+
+    def mean_look(self, lo: float, hi: float) -> tuple[FloatArray, int] | None:
+        """Mean look of the frames in [lo, hi] that carry one, and how many there were."""
+        a, b = self.span(lo, hi)
+        seen = [v for v in self.looks[a:b] if v is not None]
+        if not seen:
+            return None
+        return np.mean(np.array(seen), axis=0), len(seen)
 
     def span(self, lo: float, hi: float) -> tuple[int, int]:
         """Index range of the samples with ``lo <= t <= hi``."""
@@ -133,15 +171,19 @@ class Person:
     exit_t: float | None = None
     last_t: float = 0.0
     last_pos: tuple[float, float] = (0.0, 0.0)
+    look_frames: list[tuple[float, ...]] = field(default_factory=list)
+    signature: FloatArray | None = None  # mean look of their first frames
 
 
 @dataclass(frozen=True, slots=True)
 class Doubt:
-    """A moment after which the tracker is unsure which of some accounts is which person."""
+    """A stretch of time (from ``t``, until ``until`` or for good) in which the tracker is
+    unsure which of some accounts is which person."""
 
     t: float
     accounts: frozenset[str]
     note: str
+    until: float = math.inf
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +288,10 @@ class PeopleTracker:
         # since the clusters were last formed, so form them again.
         self._next_cluster_due = -math.inf
         self._grid: dict[tuple[int, int], set[int]] = {}  # cell -> people last seen there
+        # frame-to-frame spread of looks, pooled over the signatures learnt so far
+        self._look_sq = 0.0
+        self._look_dof = 0
+        self._next_sweep_t = -math.inf
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -272,18 +318,120 @@ class PeopleTracker:
         track_id: str,
         pos: tuple[float, float],
         hands: tuple[tuple[float, float, float], ...],
+        look: tuple[float, ...] | None = None,
     ) -> None:
         history = self.tracks.get(track_id)
         if history is None:
             history = TrackHistory()
-            history.segments.append((t, self._identify_new_track(t, track_id, pos)))
+            history.segments.append((t, self._identify_new_track(t, track_id, pos, look)))
             self.tracks[track_id] = history
-        history.append(t, pos, hands)
+        history.append(t, pos, hands, look)
         person = self.people[history.person]
         if person.track == track_id:
             person.last_t = t
             self._place(person, pos)
+            if look is not None and person.signature is None:
+                self._learn_look(person, look)
         self._watch_encounters(t, track_id, pos)
+        if t >= self._next_sweep_t and self._look_dof:
+            self._next_sweep_t = t + LOOK_SWEEP_S
+            self._look_sweep(t)
+
+    # -- looks ------------------------------------------------------------------------------
+
+    def _current_look(self, person: Person, t: float) -> tuple[FloatArray, int] | None:
+        hist = self.tracks.get(person.track)
+        if hist is None or not hist.t or t - hist.t[-1] > 0.5:
+            return None
+        # only frames since the id became this person's (a judged swap is dated to the start
+        # of the meeting, up to half a second early): before, it followed someone else
+        seen = hist.mean_look(max(t - LOOK_WINDOW_S, hist.segments[-1][0] + 0.5), t)
+        return seen if seen is not None and seen[1] >= 5 else None
+
+    def _look_sweep(self, t: float) -> None:
+        """Give track ids back to the people they look like.
+
+        A swap the meeting judge missed (a crowd too big to judge, a meeting too short to fit)
+        or a lost track given to the wrong person shows as a person whose track no longer
+        looks like them. Then the ids of everyone around them are matched again to people by
+        look (scipy's assignment), and changed only if that fits clearly better.
+        """
+        # ids in a meeting not yet judged are the judge's: it knows when the meeting was
+        meeting = {i for e in self._encounters.values() if not e.judged for i in (e.a, e.b)}
+        bad: list[Person] = []
+        for person in self.people.values():
+            if not person.inside or person.signature is None or person.track in meeting:
+                continue
+            seen = self._current_look(person, t)
+            chi2 = None if seen is None else self._look_chi2(person, *seen)
+            if chi2 is not None and chi2 / len(seen[0]) > LOOK_BAD:  # type: ignore[index]
+                bad.append(person)
+        if not bad:
+            return
+        group = {p.pid: p for p in bad}
+        for p in bad:
+            for q in self._near(p.last_pos):
+                if q.inside and q.signature is not None:
+                    group.setdefault(q.pid, q)
+        people = sorted(group.values(), key=lambda p: p.pid)
+        looks = [self._current_look(p, t) for p in people]
+        keep = [i for i, seen in enumerate(looks) if seen is not None]
+        if len(keep) < 2:
+            return
+        people = [people[i] for i in keep]
+        cost = np.array(
+            [
+                [
+                    min(self._look_chi2(p, *looks[j]) or 0.0, 1e3) / len(looks[j][0])  # type: ignore[misc,index]
+                    for j in keep
+                ]
+                for p in people
+            ]
+        )
+        rows, cols = linear_sum_assignment(cost)
+        if not (cols != rows).any() or cost[rows, cols].sum() + LOOK_MARGIN >= np.trace(cost):
+            return
+        tracks = [p.track for p in people]
+        for i, j in zip(rows, cols, strict=True):
+            if i == j:
+                continue
+            person, tid = people[i], tracks[j]
+            hist = self.tracks[tid]
+            since = max(t - LOOK_WINDOW_S, hist.segments[-1][0] + 1e-3)
+            hist.segments.append((since, person.pid))
+            person.track = tid
+            person.last_t = hist.t[-1]
+            self._place(person, hist.pos[-1])
+        moved = [people[i] for i, j in zip(rows, cols, strict=True) if i != j]
+        note = (
+            f"tracks {', '.join(sorted(p.track for p in moved))} changed people by their looks "
+            f"at t={t:.1f}"
+        )
+        log.info(note)
+        # from before the look window (the ids may have changed people a little earlier) to
+        # now; what is decided from now on sees the right people
+        self._doubt(t - 2 * LOOK_WINDOW_S, moved, note, until=t)
+
+    def _learn_look(self, person: Person, look: tuple[float, ...]) -> None:
+        """Average a person's first frames into their signature, and pool their spread."""
+        person.look_frames.append(look)
+        if len(person.look_frames) < LOOK_SIGNATURE_FRAMES:
+            return
+        frames = np.array(person.look_frames)
+        person.signature = frames.mean(axis=0)
+        person.look_frames = []
+        self._look_sq += float(((frames - person.signature) ** 2).sum())
+        self._look_dof += (len(frames) - 1) * frames.shape[1]
+
+    def _look_chi2(self, person: Person, look: FloatArray, frames: int) -> float | None:
+        """How far a look (a mean of ``frames`` frames) is from a person's signature, in
+        squared standard errors summed over its values (about its length when it is them);
+        None when either side is unknown."""
+        sig = person.signature
+        if sig is None or self._look_dof == 0 or len(look) != len(sig):
+            return None
+        var = self._look_sq / self._look_dof
+        return float(((look - sig) ** 2).sum()) / (var / frames + var / LOOK_SIGNATURE_FRAMES)
 
     def on_exit(self, t: float, gate: str) -> Exit | None:
         """The person nearest the exit gate at ``t`` leaves."""
@@ -318,12 +466,20 @@ class PeopleTracker:
 
     # -- identity ---------------------------------------------------------------------------
 
-    def _identify_new_track(self, t: float, track_id: str, pos: tuple[float, float]) -> int:
+    def _identify_new_track(
+        self,
+        t: float,
+        track_id: str,
+        pos: tuple[float, float],
+        look: tuple[float, ...] | None = None,
+    ) -> int:
         """Who a new track id is: a person admitted by a scan, or a lost track coming back.
 
         Both are scored as a distance over what is plausible (the gate's radius; how far the
         lost person could have walked while unseen) and the better explanation wins, so a
-        track lost near the entry does not steal the next shopper's scan.
+        track lost near the entry does not steal the next shopper's scan. With a look, lost
+        people who look clearly different are no candidates, and among the rest the look
+        counts as well as the distance.
         """
         cfg = self.config
         entry: tuple[float, str] | None = None
@@ -346,8 +502,13 @@ class PeopleTracker:
                 continue
             reach = cfg.max_speed_mps * gap + 1.0
             d = math.hypot(pos[0] - person.last_pos[0], pos[1] - person.last_pos[1])
-            if d <= reach:
+            if d > reach:
+                continue
+            chi2 = None if look is None else self._look_chi2(person, np.array(look), 1)
+            if chi2 is None:
                 lost.append((d / reach, person))
+            elif chi2 <= LOOK_REJECT * len(look or ()):
+                lost.append((d / reach + 0.25 * chi2 / len(look or (1,)), person))
         lost.sort(key=lambda c: (c[0], c[1].pid))
         if entry is not None and (not lost or entry[0] <= lost[0][0]):
             _, account = self._pending_scans[entry[1]].popleft()
@@ -501,10 +662,16 @@ class PeopleTracker:
         # walkers who meet often stop or turn round, so velocity counts for less than a jump
         sd_pos, sd_vel = 0.12 + 0.3 * (t_last - t_first), 0.5
 
+        owners = [self.tracks[tid].person for tid in ids]
+        looks = [self.tracks[tid].mean_look(t_last + 1e-6, t_last + w) for tid in ids]
+
         def join(i: int, j: int) -> float:
             dp = before[i][0] - after[j][0]
             dv = before[i][1] - after[j][1]
-            return float(dp @ dp) / sd_pos**2 + float(dv @ dv) / sd_vel**2
+            motion = float(dp @ dp) / sd_pos**2 + float(dv @ dv) / sd_vel**2
+            seen = looks[j]
+            chi2 = None if seen is None else self._look_chi2(self.people[owners[i]], *seen)
+            return motion + (chi2 or 0.0)
 
         n = len(ids)
         # each pair once: a knot of six has 720 orders but only 36 pairs
@@ -516,7 +683,6 @@ class PeopleTracker:
         identity = tuple(range(n))
         best = min(costs, key=lambda p: (costs[p], p))
         if best != identity and costs[best] + SWAP_MARGIN < costs[identity]:
-            owners = [self.tracks[tid].person for tid in ids]
             # before-line i belongs to person owners[i]; it continues as id ids[best[i]]
             for i, j in enumerate(best):
                 if i != j:
@@ -545,10 +711,10 @@ class PeopleTracker:
                 note = f"tracks {', '.join(moved)} met at t={t_first:.1f}; who is who is unsure"
                 self._doubt(t_first, [self.people[self.tracks[tid].person] for tid in moved], note)
 
-    def _doubt(self, t: float, people: list[Person], note: str) -> None:
+    def _doubt(self, t: float, people: list[Person], note: str, until: float = math.inf) -> None:
         accounts = frozenset(p.account for p in people if p.account is not None)
         if len(accounts) > 1:
-            self.doubts.append(Doubt(t, accounts, note))
+            self.doubts.append(Doubt(t, accounts, note, until))
 
     def open_encounter_since(self) -> float | None:
         """Start of the oldest encounter not yet judged (events after it wait for the verdict)."""

@@ -16,6 +16,7 @@ FORMAT_ID = "walkout-recording/1"
 
 Point2 = tuple[float, float]
 Point3 = tuple[float, float, float]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class _Strict(BaseModel):
@@ -167,6 +168,12 @@ class TrackMsg(_Message):
     id: str
     pos: Point2
     hands: list[Point3] | None = None
+    look: list[FiniteFloat] | None = Field(
+        default=None,
+        max_length=64,
+        description="Optional extension: an appearance descriptor of the person (a "
+        "re-identification model's output), comparable across track ids by distance.",
+    )
 
     @field_validator("hands")
     @classmethod

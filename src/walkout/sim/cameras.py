@@ -40,6 +40,7 @@ class _Person:
     id: str = ""
     need_new_id: bool = True
     history: list[IdSpan] = field(default_factory=list)
+    look: np.ndarray | None = None  # true appearance descriptor
 
     def positions(self, ts: np.ndarray) -> np.ndarray:
         return np.stack(
@@ -59,11 +60,22 @@ class TrackChunk:
 class Cameras:
     """Renders every person's track for consecutive chunks of time."""
 
-    def __init__(self, persons: list[PersonPath], cfg: SimConfig, rng: np.random.Generator) -> None:
+    def __init__(
+        self,
+        persons: list[PersonPath],
+        cfg: SimConfig,
+        rng: np.random.Generator,
+        rng_looks: np.random.Generator | None = None,
+    ) -> None:
         self.cfg, self.rng = cfg, rng
         self.rate = cfg.camera_rate_hz
         self.phase = float(rng.uniform(0, 1 / self.rate))
         self.people = [self._prepare(p) for p in persons]
+        # looks draw from their own stream, so that everything else stays as it was
+        self._rng_looks = rng_looks or np.random.default_rng(0)
+        if cfg.look_dims > 0:
+            for person, look in zip(self.people, self._dress(), strict=True):
+                person.look = look
         self._next_id = int(rng.integers(1, 50))
         self._close: set[tuple[int, int]] = set()
 
@@ -99,6 +111,16 @@ class Cameras:
     def _moved(p: _Person, t: float, gap: float) -> float:
         a, b = p.positions(np.array([t, t + gap]))
         return float(np.linalg.norm(b - a))
+
+    def _dress(self) -> np.ndarray:
+        """Each person's true look (rows in person order); look-alikes copy someone earlier."""
+        cfg, rng = self.cfg, self._rng_looks
+        looks = rng.normal(0.0, 1.0, (len(self.people), cfg.look_dims))
+        for i in range(1, len(self.people)):
+            if rng.random() < cfg.look_alike_frac:
+                model = int(rng.integers(0, i))
+                looks[i] = looks[model] + rng.normal(0.0, cfg.look_alike_sd, cfg.look_dims)
+        return looks
 
     def histories(self) -> list[list[IdSpan]]:
         """Track ids each person carried, in person order (for the truth file)."""
@@ -150,6 +172,9 @@ class Cameras:
                 }
                 if drawn[k][2][j]:
                     msg["hands"] = drawn[k][2][j]
+                if p.look is not None:
+                    noise = self._rng_looks.normal(0.0, self.cfg.look_noise_sd, len(p.look))
+                    msg["look"] = np.round(p.look + noise, 2).tolist()
                 t_out.append(t)
                 out.append(msg)
         return TrackChunk(t_out, out)

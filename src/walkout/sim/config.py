@@ -208,6 +208,25 @@ class SimConfig(BaseModel):
     )
     swap_distance_m: float = Field(0.6, gt=0, description="Close pass that may swap track ids.")
     p_swap: float = Field(0.0, ge=0, le=1, description="A close pass while moving swaps ids.")
+    look_dims: int = Field(
+        8,
+        ge=0,
+        le=64,
+        description="Length of the appearance descriptor (``look``) the camera system sends "
+        "with each track frame, as a re-identification model would (0: none). People's looks "
+        "are spread with sd 1 per value.",
+    )
+    look_noise_sd: float = Field(
+        0.3, ge=0, description="Frame-to-frame noise of a look, per value (lighting, pose)."
+    )
+    look_alike_frac: float = Field(
+        0.0,
+        ge=0,
+        le=1,
+        description="Share of people dressed like someone else who comes in: their look is "
+        "that person's plus ``look_alike_sd`` per value.",
+    )
+    look_alike_sd: float = Field(0.3, ge=0, description="How unlike a look-alike is.")
     lost_per_minute: float = Field(0.0, ge=0, description="Track losses per person-minute.")
     lost_s: Range = Field((0.3, 3.0), description="Gap before a lost track comes back.")
 

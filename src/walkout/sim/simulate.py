@@ -119,8 +119,10 @@ def simulate_config(
     video: bool = False,
 ) -> SimSummary:
     """Like ``simulate`` with an explicit configuration (for tests and experiments)."""
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
-    rng_layout, rng_people, rng_effects, rng_cells, rng_cams, rng_net, rng_fixture = streams
+    # new streams go at the end: the first ones (and what they draw) stay as they were
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    rng_layout, rng_people, rng_effects, rng_cells, rng_cams, rng_net, rng_fixture = streams[:7]
+    rng_looks = streams[7]
     store, floor = _store(cfg, rng_layout, layout)
     duration = 60.0 * (cfg.default_minutes if minutes is None else minutes)
     if duration <= 0:
@@ -146,7 +148,7 @@ def simulate_config(
         )
         for shelf, plates in store.shelves().items()
     ]
-    cameras = Cameras(script.persons, cfg, rng_cams)
+    cameras = Cameras(script.persons, cfg, rng_cams, rng_looks)
     delivery = Delivery(cfg, rng_net)
     gates: list[tuple[float, dict[str, object]]] = [
         (t, {"t": t, "type": "entry", "gate": gate, "account": acct})
