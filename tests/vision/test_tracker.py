@@ -147,3 +147,15 @@ def test_a_walker_with_no_arm_out_has_hands_at_the_sides_and_a_standing_one_none
             p.hands[:, 1], 2.0 + np.array([-0.2, 0.2]), atol=0.05
         ), "at either side of the way they walk"
     assert all(len(p.hands) == 0 for p in standing)
+
+
+def test_one_person_seen_twice_at_the_entry_gets_one_id() -> None:
+    """Two body points 0.25 m apart from the first frame (a head and shoulders seen apart) are
+    one person walking in: one id, and the second point does not live on beside it."""
+    tracker = Tracker(dt=0.1, entries=[(0.0, 0.0)])
+    ids: set[str] = set()
+    for k in range(60):
+        x = 0.3 + 0.1 * k
+        seen = [_person(x, 0.3)] + ([_person(x, 0.55)] if k < 40 else [])
+        ids |= {p.id for p in tracker.update(k * 0.1, seen)}
+    assert len(ids) == 1, ids

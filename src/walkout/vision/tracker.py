@@ -80,6 +80,7 @@ class Tracker:
         merge_m: float = 0.7,
         hold_m: float = 0.3,
         merged_sd_m: float = 0.25,
+        solid_hits: int = 20,
         birth_clear_m: float = 0.9,
         entries: list[tuple[float, float]] | None = None,
         entry_m: float = 1.5,
@@ -109,6 +110,9 @@ class Tracker:
         hold_m: A track hidden in a blob is kept this close to it (two bodies side by side).
         merged_sd_m: How far from a blob's centre the person matched to it may be (it lies
             between the people it holds); the others in it move with it, keeping their places.
+        solid_hits: Frames a track must have been matched on its own before it may hide in
+            another's blob; a younger one beside someone is more likely that person seen twice
+            and coasts out as a lost track would.
         birth_clear_m: No new track is started this close to a confirmed one, except near an
             entry: elsewhere nobody new appears next to someone tracked, so what does is that
             person seen twice (an arm, a head, two people in one blob pulled apart).
@@ -127,6 +131,7 @@ class Tracker:
         """
         self.twin_m = twin_m
         self.merge_m, self.hold_m = merge_m, hold_m
+        self.solid_hits = solid_hits
         self.birth_clear_m = birth_clear_m
         self.entries = np.array(entries, dtype=float).reshape(-1, 2) if entries else None
         self.entry_m = entry_m
@@ -198,7 +203,15 @@ class Tracker:
                     else (1 - self.colour_rate) * tr.colour + self.colour_rate * person.colour
                 )
             tr.views = max(tr.views, min(person.cameras, 2))
-            if tr.hits >= self.confirm_hits and (tr.views >= 2 or self._lone_view_ok(person)):
+            twin = any(  # born beside someone in the same frames: one person seen twice
+                o is not tr and o.confirmed and np.linalg.norm(o.x[:2] - tr.x[:2]) < self.twin_m
+                for o in self.tracks
+            )
+            if (
+                tr.hits >= self.confirm_hits
+                and not twin
+                and (tr.views >= 2 or self._lone_view_ok(person))
+            ):
                 tr.confirmed = True
             if tr.confirmed:
                 hands = person.hands if len(person.hands) else self._hanging(tr)
@@ -265,8 +278,8 @@ class Tracker:
         if not blobs:
             return out
         for tj, other in enumerate(self.tracks):
-            if tj in got or not other.confirmed:
-                continue
+            if tj in got or not other.confirmed or other.hits < self.solid_hits:
+                continue  # only someone seen on their own for a while hides in a blob
             d = [float(np.linalg.norm(other.x[:2] - xy)) for _, xy in blobs]
             best = int(np.argmin(d))
             if d[best] < self.merge_m:
