@@ -26,6 +26,7 @@ from tests.engine.scenes import (
 )
 
 from walkout.engine import Engine, FinalReceipt, Receipt
+from walkout.engine.config import EngineConfig
 from walkout.eval.score import score_receipts
 from walkout.recording.models import ReceiptOut, StoreLayout, Truth
 from walkout.replay import replay
@@ -926,3 +927,52 @@ def test_engine_never_reads_truth(hard_run: Simulated, tmp_path: Path) -> None:
     (decoy / "truth.json").write_text("this is not the truth {")
     with_decoy = replay(decoy).receipts_file().receipts
     assert [r.model_dump() for r in with_decoy] == [r.model_dump() for r in hard_run.receipts]
+
+
+def exit_queue_scene(looks: bool) -> tuple[Scene, float, float]:
+    """A (cola) and B (chips) walk to the exit one behind the other, 0.5 m apart; their ids
+    swap 0.4 s before A crosses the line, too late for anyone to judge the meeting. Returns
+    the scene and the two exit times."""
+    scene = with_looks(new_scene()) if looks else new_scene()
+    scene.entry(1.0, "acct-a")
+    scene.person(
+        "ta",
+        [(2.0, 0.5, 0.3), (4.0, 1.0, STAND_Y), (7.0, 1.0, STAND_Y), (10.0, 3.5, 0.9),
+         (11.0, 3.5, 0.2), (11.8, 3.5, -0.5)],
+        [Reach(COLA, 4.8, 6.2)],
+        both_hands=True,
+    )  # fmt: skip
+    scene.exit(11.0)
+    scene.entry(2.5, "acct-b")
+    scene.person(
+        "tb",
+        [(3.5, 0.5, 0.3), (5.5, 2.2, STAND_Y), (8.0, 2.2, STAND_Y), (10.5, 3.5, 1.4),
+         (11.0, 3.5, 0.9), (12.0, 3.5, 0.2), (12.8, 3.5, -0.5)],
+        [Reach(CHIPS2, 6.0, 7.4)],
+        both_hands=True,
+    )  # fmt: skip
+    scene.exit(12.0)
+    scene.pick(COLA, 5.5, 367.9)
+    scene.pick(CHIPS2, 6.7, 160.4)
+    scene.swap_ids("ta", "tb", 10.6)
+    return scene, 11.0, 12.0
+
+
+def test_ids_swapped_in_the_exit_queue_are_put_right_by_looks() -> None:
+    """The one crossing the line is told by their look, so A's receipt is final at A's exit
+    (not B's) and each receipt holds its own items, reviewed for the late correction."""
+    scene, exit_a, exit_b = exit_queue_scene(looks=True)
+    engine = Engine(scene.store, EngineConfig(reorder_window_s=0.5, exit_settle_s=0.0))
+    final_at: dict[str, float] = {}
+    receipts: dict[str, Receipt] = {}
+    for msg in scene.build(16.0):
+        for out in engine.feed(msg):
+            if isinstance(out, FinalReceipt):
+                final_at[out.receipt.account] = engine.now
+                receipts[out.receipt.account] = out.receipt
+    assert {a: r.items for a, r in receipts.items()} == {
+        "acct-a": {"cola": 1},
+        "acct-b": {"chips": 1},
+    }
+    assert exit_a <= final_at["acct-a"] < exit_b
+    assert final_at["acct-b"] >= exit_b

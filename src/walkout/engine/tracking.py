@@ -93,6 +93,9 @@ LOOK_BAD = 6.0
 """A current look farther than this (chi-square per value; about 1 for the right person) from a
 person's signature says their track id now follows someone else."""
 
+EXIT_LOOK_S = 0.5
+"""At the exit gate the look of the last moment counts: ids swap in the queue."""
+
 LOOK_MARGIN = 6.0
 """How much better (chi-square per value, summed) a reassignment of ids must fit the looks."""
 
@@ -339,24 +342,57 @@ class PeopleTracker:
 
     # -- looks ------------------------------------------------------------------------------
 
-    def _current_look(self, person: Person, t: float) -> tuple[FloatArray, int] | None:
+    def _leaver_by_look(self, t: float, nearest: Person) -> Person:
+        """Who the track nearest the exit gate really is: in a queue at the gate ids swap
+        often, moments before anyone could judge it. If someone else near the gate fits that
+        track's look clearly better than its holder, they are the one leaving, and the two
+        trade ids."""
+        seen = self._current_look(nearest, t, EXIT_LOOK_S, min_frames=3)
+        own = None if seen is None else self._look_chi2(nearest, *seen)
+        if own is None or seen is None:
+            return nearest
+        dims = len(seen[0])
+        # anyone inside may be the one: their own id may have been lost or taken elsewhere
+        fits = [
+            (chi2, q.pid, q)
+            for q in self.people.values()
+            if q.inside and q is not nearest and (chi2 := self._look_chi2(q, *seen)) is not None
+        ]
+        if not fits:
+            return nearest
+        chi2, _, other = min(fits)
+        if (chi2 - own) / dims >= -LOOK_MARGIN:
+            return nearest
+        mine, theirs = nearest.track, other.track
+        for person, tid in ((other, mine), (nearest, theirs)):
+            hist = self.tracks.get(tid)
+            if hist is None or not hist.t:  # their id is long gone: the holder is now lost
+                person.track = tid
+                continue
+            since = max(t - LOOK_WINDOW_S, hist.segments[-1][0] + 1e-3)
+            hist.segments.append((since, person.pid))
+            person.track = tid
+            person.last_t = hist.t[-1]
+            self._place(person, hist.pos[-1])
+        note = f"tracks {mine}, {theirs} changed people by their looks at the exit, t={t:.1f}"
+        log.info(note)
+        self._doubt(t - 2 * LOOK_WINDOW_S, [nearest, other], note, until=t)
+        return other
+
+    def _current_look(
+        self, person: Person, t: float, window_s: float = LOOK_WINDOW_S, min_frames: int = 5
+    ) -> tuple[FloatArray, int] | None:
         hist = self.tracks.get(person.track)
         if hist is None or not hist.t or t - hist.t[-1] > 0.5:
             return None
         # only frames since the id became this person's (a judged swap is dated to the start
         # of the meeting, up to half a second early): before, it followed someone else
-        seen = hist.mean_look(max(t - LOOK_WINDOW_S, hist.segments[-1][0] + 0.5), t)
-        return seen if seen is not None and seen[1] >= 5 else None
+        seen = hist.mean_look(max(t - window_s, hist.segments[-1][0] + 0.5), t)
+        return seen if seen is not None and seen[1] >= min_frames else None
 
-    def _look_sweep(self, t: float) -> None:
-        """Give track ids back to the people they look like.
-
-        A swap the meeting judge missed (a crowd too big to judge, a meeting too short to fit)
-        or a lost track given to the wrong person shows as a person whose track no longer
-        looks like them. Then the ids of everyone around them are matched again to people by
-        look (scipy's assignment), and changed only if that fits clearly better.
-        """
-        # ids in a meeting not yet judged are the judge's: it knows when the meeting was
+    def _misfits(self, t: float) -> list[Person]:
+        """People inside whose current track no longer looks like them (ids in a meeting not
+        yet judged are left to the judge: it knows when the meeting was)."""
         meeting = {i for e in self._encounters.values() if not e.judged for i in (e.a, e.b)}
         bad: list[Person] = []
         for person in self.people.values():
@@ -366,6 +402,18 @@ class PeopleTracker:
             chi2 = None if seen is None else self._look_chi2(person, *seen)
             if chi2 is not None and chi2 / len(seen[0]) > LOOK_BAD:  # type: ignore[index]
                 bad.append(person)
+        return bad
+
+    def _look_sweep(self, t: float) -> None:
+        """Give track ids back to the people they look like.
+
+        A swap the meeting judge missed (a crowd too big to judge, a meeting too short to fit)
+        or a lost track given to the wrong person shows as people whose tracks no longer look
+        like them. Then the ids of all of them, wherever they are, and of everyone around
+        them are matched again to people by look (scipy's assignment), and changed only if
+        that fits clearly better.
+        """
+        bad = self._misfits(t)
         if not bad:
             return
         group = {p.pid: p for p in bad}
@@ -454,7 +502,7 @@ class PeopleTracker:
             self.unmatched_exits += 1
             log.warning("exit at %s t=%.2f with nobody near the gate", gate, t)
             return None
-        person = best[1]
+        person = self._leaver_by_look(t, best[1])
         person.inside = False
         person.exit_t = t
         done = True
