@@ -127,3 +127,25 @@ def test_snapshot_shows_people_carts_and_stock() -> None:
     assert late.plates[1].counts == before.plates[1].counts
     assert before.plates[1].counts["beer"] > 0
     assert all(not p.loose for p in late.plates)
+
+
+def test_a_shopper_nobody_sees_any_more_gets_a_receipt_for_review() -> None:
+    """acct-a takes a cola, then their track ends in the store and no exit is ever matched to
+    them: the receipt is not held until the store closes, it comes out for review."""
+    engine = Engine(small_store(), EngineConfig(reorder_window_s=0.5, exit_settle_s=0.0))
+    scene = Scene(small_store())
+    scene.entry(1.0, "acct-a")
+    scene.person(
+        "ta", [(2.0, 0.5, 0.3), (4.0, 1.0, 2.4), (8.0, 1.0, 2.4), (9.0, 2.0, 1.5)],
+        reaches=[(0, 4.8, 6.2)],
+    )  # fmt: skip
+    scene.pick(0, 5.5, 370.0)
+    finals = []
+    for msg in scene.build(60.0):
+        finals += [(engine.now, o.receipt) for o in engine.feed(msg) if isinstance(o, FinalReceipt)]
+    assert len(finals) == 1
+    t_final, receipt = finals[0]
+    assert receipt.account == "acct-a" and receipt.items == {"cola": 1}
+    assert receipt.needs_review
+    assert any("no exit was matched" in r for r in receipt.review_reasons)
+    assert 9.0 + 30.0 < t_final < 60.0

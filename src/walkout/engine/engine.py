@@ -240,6 +240,7 @@ class Engine:
                 self._exit_reach[left.account] = self._plates_reached(left.account, msg.t)
                 self._next_finalize_t = min(self._next_finalize_t, due)
         if now >= self._next_prune_t:
+            self._close_the_unseen(now)
             self.people.prune(now)
             self._next_prune_t = now + PRUNE_EVERY_S
         if now >= self._next_decision_t and self.pending:
@@ -632,6 +633,23 @@ class Engine:
             out.append(self._finalize(account))
         waiting = [max(due, self.now + RECHECK_S) for due in self.finalize_at.values()]
         self._next_finalize_t = min(waiting, default=math.inf)
+
+    def _close_the_unseen(self, now: float) -> None:
+        """A party whose last person nobody has seen for a while gets its receipt now, sent to
+        review: no exit was matched to them, so it is unsure they are out (or who went)."""
+        for left in self.people.gone(now):
+            if left.account is None or not left.account_done or left.account in self.finalize_at:
+                continue
+            cart = self.carts.get(left.account)
+            if cart is None:
+                continue
+            cart.review_reasons.append(
+                f"{left.account} was not seen after t={left.t:.1f} and no exit was matched to "
+                "them: the receipt is made without knowing when they left"
+            )
+            self.finalize_at[left.account] = now
+            self._exit_reach[left.account] = self._plates_reached(left.account, left.t)
+            self._next_finalize_t = min(self._next_finalize_t, now)
 
     def _plates_reached(self, account: str, t_exit: float) -> dict[int, float]:
         """For each plate the party could have reached lately, the last time they could.

@@ -99,6 +99,11 @@ EXIT_LOOK_S = 0.5
 LOOK_MARGIN = 6.0
 """How much better (chi-square per value, summed) a reassignment of ids must fit the looks."""
 
+GONE_S = 30.0
+"""A person inside whom no track has followed for this long has left unseen: an exit was
+given to someone else, or their track ended at the gate. Their party's receipt is then made
+(for review) rather than held until the store closes."""
+
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
 
@@ -946,6 +951,24 @@ class PeopleTracker:
         """The hands last seen on the person's current track (for live views)."""
         hist = self.tracks.get(person.track)
         return hist.hands[-1] if hist is not None and hist.hands else ()
+
+    def gone(self, now: float) -> list[Exit]:
+        """People inside whom no track has followed for ``GONE_S``: they count as gone."""
+        out: list[Exit] = []
+        for person in sorted(self.people.values(), key=lambda p: p.pid):
+            if not person.inside or now - person.last_t <= GONE_S:
+                continue
+            person.inside = False
+            person.exit_t = person.last_t
+            done = True
+            if person.account is not None:
+                inside = self.inside_by_account.get(person.account, set())
+                inside.discard(person.pid)
+                done = not inside
+            log.warning("person %d (%s) unseen since t=%.1f: gone", person.pid, person.account,
+                        person.last_t)  # fmt: skip
+            out.append(Exit(person.pid, person.account, person.last_t, done))
+        return out
 
     def prune(self, now: float) -> None:
         """Bound memory: forget tracks silent for longer than the history horizon, and the
