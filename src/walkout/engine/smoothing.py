@@ -17,8 +17,9 @@ spike passes as a short bump that the detector sees settle back where it was.
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
-from scipy.signal import firwin, lfilter, lfilter_zi  # type: ignore[import-untyped]
+from scipy.signal import firwin  # type: ignore[import-untyped]
 
 FloatArray = NDArray[np.float64]
 
@@ -39,24 +40,29 @@ class LowPassView:
         self.noise_gain = float(np.sqrt(np.sum(taps**2)))
         self._n = n_plates
         self._period = 1.0 / sample_rate_hz
-        self._zi: FloatArray | None = None
+        self._tail: FloatArray | None = None  # the last len(taps) - 1 filled rows
         self._last: FloatArray = np.full(n_plates, np.nan)  # last reading of each plate
         self._times: FloatArray = np.empty(0)  # raw times not yet given out
         self._rows: FloatArray = np.empty((0, n_plates))  # ... and their (filled) readings
 
     @property
     def started(self) -> bool:
-        return self._zi is not None
+        return self._tail is not None
 
     def push(self, t: FloatArray, g: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Take raw rows; return the filtered rows now known, with their (centre) times and
         the raw readings (dropped values filled) taken at those times."""
         if not len(t):
             return self._nothing()
-        if self._zi is None and not self._start(t, g):
+        if self._tail is None and not self._start(t, g):
             return self._nothing()
+        assert self._tail is not None
         filled = self._fill(g)
-        out, self._zi = lfilter(self.taps, [1.0], filled, axis=0, zi=self._zi)
+        # the FIR over the rows before and these: each output row is a window of len(taps)
+        # rows times the taps (one matrix product; scipy's lfilter loops per column here)
+        stacked = np.concatenate([self._tail, filled])
+        out = sliding_window_view(stacked, len(self.taps), axis=0) @ self.taps[::-1]
+        self._tail = stacked[len(filled) :]
         times = np.concatenate([self._times, t])
         rows = np.concatenate([self._rows, filled])
         ready = max(len(times) - self.delay, 0)
@@ -73,7 +79,7 @@ class LowPassView:
     def drain(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         """End of the stream: hold the last readings for half the filter, so the last raw
         samples come out too."""
-        if self._zi is None or not len(self._times):
+        if self._tail is None or not len(self._times):
             return self._nothing()
         pending = self._times
         hold_t = pending[-1] + self._period * np.arange(1, self.delay + 1)
@@ -90,7 +96,7 @@ class LowPassView:
         if np.isnan(first).any():
             return False
         self._last = first.astype(float)
-        self._zi = np.outer(lfilter_zi(self.taps, [1.0]), self._last)
+        self._tail = np.tile(self._last, (len(self.taps) - 1, 1))
         # the times of the rows that fill the filter before the first one: evenly spaced
         self._times = t[0] - self._period * np.arange(self.delay, 0, -1)
         self._rows = np.tile(self._last, (self.delay, 1))

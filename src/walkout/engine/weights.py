@@ -86,6 +86,7 @@ class ShelfDetector:
     def __post_init__(self) -> None:
         n = len(self.shelf.plates)
         cfg = self.config
+        self._chunk = cfg.chunk_samples  # read per message: a plain int is cheaper
         taps = design_low_pass(self.sample_rate_hz, cfg.smooth_hz, cfg.smooth_s)
         self._view = LowPassView(taps, n, self.sample_rate_hz)
         # thresholds are on the filtered reading, whose noise is the cell's times the gain
@@ -126,7 +127,7 @@ class ShelfDetector:
         """Take one reading of every plate; returns the changes that settled."""
         self._pending_t.append(t)
         self._pending_g.append(grams)
-        if len(self._pending_t) >= self.config.chunk_samples:
+        if len(self._pending_t) >= self._chunk:
             return self.flush()
         return []
 
@@ -229,9 +230,13 @@ class ShelfDetector:
         self._follow_drift(g, np.ones(len(self.baseline), dtype=bool))
         keep = self._settle_n
         self._hist_start += len(self._hist_t) + len(t) - min(keep, len(self._hist_t) + len(t))
-        self._hist_t = np.concatenate([self._hist_t, t])[-keep:]
-        self._hist_g = np.concatenate([self._hist_g, g])[-keep:]
-        self._hist_raw = np.concatenate([self._hist_raw, raw])[-keep:]
+        if len(t) >= keep:  # the chunk alone holds what is kept (copies: no shared memory)
+            self._hist_t, self._hist_g = t[-keep:].copy(), g[-keep:].copy()
+            self._hist_raw = raw[-keep:].copy()
+        else:
+            self._hist_t = np.concatenate([self._hist_t, t])[-keep:]
+            self._hist_g = np.concatenate([self._hist_g, g])[-keep:]
+            self._hist_raw = np.concatenate([self._hist_raw, raw])[-keep:]
         return True
 
     def close(self) -> list[PlateChange]:
