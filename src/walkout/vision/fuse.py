@@ -38,6 +38,8 @@ class FloorPerson:
         hands: (k, 3) hand points, k <= 2, metres.
         colour: Mean BGR of the clothes over the cameras that saw them (NaN when unknown).
         views: How many cameras have this spot in their frame (0 when not worked out).
+        look: Appearance (``Detections.looks``) averaged over the cameras that measured it,
+            which evens out each view's shading and partial sight; None when none did.
     """
 
     xy: FloatArray
@@ -46,6 +48,7 @@ class FloorPerson:
     hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
     colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
     views: int = 0
+    look: FloatArray | None = None
 
 
 @dataclass(slots=True)
@@ -58,6 +61,7 @@ class _Seen:
     ray: FloatArray
     hand_rays: list[FloatArray]
     colour: FloatArray
+    look: FloatArray
 
 
 def triangulate(origins: FloatArray, rays: FloatArray) -> tuple[FloatArray, float]:
@@ -153,6 +157,7 @@ class Fusion:
             border = np.minimum.reduce([u, v, cam.width - 1 - u, cam.height - 1 - v])
             edge = np.clip((border - det.radii) / self.edge_px, 0.1, 1.0)
             colours = det.colours if det.colours is not None else np.full((len(det), 3), np.nan)
+            looks = det.looks if det.looks is not None else np.zeros((len(det), 0))
             for i in range(len(det)):
                 if np.isnan(xy[i]).any():
                     continue
@@ -160,7 +165,7 @@ class Fusion:
                 out.append(
                     _Seen(
                         k, xy[i], float(det.scores[i] * edge[i]), float(det.scores[i]),
-                        cam.C, rays[i], mine, colours[i],
+                        cam.C, rays[i], mine, colours[i], looks[i],
                     )
                 )  # fmt: skip
         return out
@@ -176,6 +181,8 @@ class Fusion:
                 xy = point[:2]
         hands = self._hands(members, xy)
         known = [m.colour for m in members if not np.isnan(m.colour).any()]
+        looks = [m.look for m in members if len(m.look) and np.isfinite(m.look).all()]
+        dims = {len(v) for v in looks}
         return FloorPerson(
             xy=np.asarray(xy, dtype=float),
             score=max(m.score for m in members),
@@ -183,6 +190,7 @@ class Fusion:
             hands=hands,
             colour=np.mean(known, axis=0) if known else np.full(3, np.nan),
             views=self._views(xy),
+            look=np.mean(looks, axis=0) if looks and len(dims) == 1 else None,
         )
 
     def _views(self, xy: FloatArray) -> int:

@@ -36,7 +36,7 @@ DetectorFactory = Callable[[PinholeCamera], PersonDetector]
 
 
 def track_message(t: float, person: TrackedPerson) -> dict[str, object]:
-    """A spec ``track`` message (hands only when some were seen)."""
+    """A spec ``track`` message (hands only when some were seen, a look when measured)."""
     msg: dict[str, object] = {
         "t": t,
         "type": "track",
@@ -45,6 +45,8 @@ def track_message(t: float, person: TrackedPerson) -> dict[str, object]:
     }
     if len(person.hands):
         msg["hands"] = [[round(float(v), 3) for v in h] for h in person.hands]
+    if person.look is not None and len(person.look) and np.isfinite(person.look).all():
+        msg["look"] = [round(float(v), 3) for v in person.look]
     return msg
 
 

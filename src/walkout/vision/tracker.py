@@ -60,6 +60,7 @@ class TrackedPerson:
     id: str
     xy: FloatArray
     hands: FloatArray
+    look: FloatArray | None = None
 
 
 class Tracker:
@@ -91,6 +92,7 @@ class Tracker:
         shoulder_m: float = 0.2,
         hang_z_m: float = 0.85,
         id_prefix: str = "v",
+        look_clear_m: float = 0.8,
     ) -> None:
         """Args:
         dt: Time between frames, seconds.
@@ -128,7 +130,11 @@ class Tracker:
         shoulder_m: How far to either side of the body hanging hands are put.
         hang_z_m: Their height.
         id_prefix: Ids are ``{id_prefix}-{n}``.
+        look_clear_m: A person's look is reported only with no other track this near: closer,
+            one body's outline takes in the other's clothes, and a blend of two people is
+            worse than no look for the engine, which learns and compares looks by frames.
         """
+        self.look_clear_m = look_clear_m
         self.twin_m = twin_m
         self.merge_m, self.hold_m = merge_m, hold_m
         self.solid_hits = solid_hits
@@ -215,7 +221,12 @@ class Tracker:
                 tr.confirmed = True
             if tr.confirmed:
                 hands = person.hands if len(person.hands) else self._hanging(tr)
-                seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), hands))
+                clear = all(
+                    o is tr or np.linalg.norm(o.x[:2] - tr.x[:2]) > self.look_clear_m
+                    for o in self.tracks
+                )
+                look = person.look if clear else None
+                seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), hands, look))
         for ti, tr in enumerate(self.tracks):
             if ti not in {m[0] for m in matched} and ti not in hidden:
                 tr.missed += 1
