@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-CACHE = Path(os.environ.get("WALKOUT_BENCH_CACHE", "/tmp/walkout-bench"))
+from walkout.sim import SIM_REVISION
+
+CACHE = Path(os.environ.get("WALKOUT_BENCH_CACHE", "/tmp/walkout-bench")) / f"sim{SIM_REVISION}"
 
 
 def video_recording(preset: str, seed: int, minutes: float) -> Path:
