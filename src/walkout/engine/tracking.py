@@ -349,9 +349,8 @@ class PeopleTracker:
 
     def _leaver_by_look(self, t: float, nearest: Person) -> Person:
         """Who the track nearest the exit gate really is: in a queue at the gate ids swap
-        often, moments before anyone could judge it. If someone else near the gate fits that
-        track's look clearly better than its holder, they are the one leaving, and the two
-        trade ids."""
+        often, moments before anyone could judge it. If someone else inside fits that track's
+        look clearly better than its holder, they are the one leaving, and the two trade ids."""
         seen = self._current_look(nearest, t, EXIT_LOOK_S, min_frames=3)
         own = None if seen is None else self._look_chi2(nearest, *seen)
         if own is None or seen is None:
@@ -373,16 +372,28 @@ class PeopleTracker:
             hist = self.tracks.get(tid)
             if hist is None or not hist.t:  # their id is long gone: the holder is now lost
                 person.track = tid
-                continue
-            since = max(t - LOOK_WINDOW_S, hist.segments[-1][0] + 1e-3)
-            hist.segments.append((since, person.pid))
-            person.track = tid
-            person.last_t = hist.t[-1]
-            self._place(person, hist.pos[-1])
+            else:
+                self._hand_over(person, tid, self._look_change_t(tid, t))
         note = f"tracks {mine}, {theirs} changed people by their looks at the exit, t={t:.1f}"
         log.info(note)
         self._doubt(t - 2 * LOOK_WINDOW_S, [nearest, other], note, until=t)
         return other
+
+    def _hand_over(self, person: Person, tid: str, since: float | None) -> None:
+        """From ``since`` on (None: as before), track ``tid`` follows ``person``: it is their
+        current id, and its last sighting is theirs."""
+        hist = self.tracks[tid]
+        if since is not None:
+            hist.segments.append((since, person.pid))
+        person.track = tid
+        person.last_t = hist.t[-1]
+        self._place(person, hist.pos[-1])
+
+    def _look_change_t(self, tid: str, t: float) -> float:
+        """When an id that looks reveal at ``t`` to follow someone else changed people: taken
+        as the start of the look window, but never before the id's last change (segments stay
+        in time order)."""
+        return max(t - LOOK_WINDOW_S, self.tracks[tid].segments[-1][0] + 1e-3)
 
     def _current_look(
         self, person: Person, t: float, window_s: float = LOOK_WINDOW_S, min_frames: int = 5
@@ -448,13 +459,7 @@ class PeopleTracker:
         for i, j in zip(rows, cols, strict=True):
             if i == j:
                 continue
-            person, tid = people[i], tracks[j]
-            hist = self.tracks[tid]
-            since = max(t - LOOK_WINDOW_S, hist.segments[-1][0] + 1e-3)
-            hist.segments.append((since, person.pid))
-            person.track = tid
-            person.last_t = hist.t[-1]
-            self._place(person, hist.pos[-1])
+            self._hand_over(people[i], tracks[j], self._look_change_t(tracks[j], t))
         moved = [people[i] for i, j in zip(rows, cols, strict=True) if i != j]
         note = (
             f"tracks {', '.join(sorted(p.track for p in moved))} changed people by their looks "
@@ -560,8 +565,8 @@ class PeopleTracker:
             chi2 = None if look is None else self._look_chi2(person, np.array(look), 1)
             if chi2 is None:
                 lost.append((d / reach, person))
-            elif chi2 <= LOOK_REJECT * len(look or ()):
-                lost.append((d / reach + 0.25 * chi2 / len(look or (1,)), person))
+            elif look is not None and chi2 <= LOOK_REJECT * len(look):
+                lost.append((d / reach + 0.25 * chi2 / len(look), person))
         lost.sort(key=lambda c: (c[0], c[1].pid))
         if entry is not None and (not lost or entry[0] <= lost[0][0]):
             _, account = self._pending_scans[entry[1]].popleft()
@@ -738,13 +743,7 @@ class PeopleTracker:
         if best != identity and costs[best] + SWAP_MARGIN < costs[identity]:
             # before-line i belongs to person owners[i]; it continues as id ids[best[i]]
             for i, j in enumerate(best):
-                if i != j:
-                    self.tracks[ids[j]].segments.append((t_first, owners[i]))
-            for i, j in enumerate(best):
-                person = self.people[owners[i]]
-                person.track = ids[j]
-                person.last_t = self.tracks[ids[j]].t[-1]
-                self._place(person, self.tracks[ids[j]].pos[-1])
+                self._hand_over(self.people[owners[i]], ids[j], t_first if i != j else None)
             log.info("track ids %s changed people at t=%.2f", ", ".join(ids), t_first)
         else:
             # The doubt is about the ids that a close alternative order would move, not the
