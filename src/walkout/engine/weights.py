@@ -14,9 +14,6 @@ case, needs one comparison per chunk.
 from __future__ import annotations
 
 import math
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -250,17 +247,15 @@ class ShelfDetector:
         return out
 
     def _init_baselines(self, g: FloatArray) -> None:
-        unset = np.isnan(self.baseline)
-        with _quiet_nan_warnings():
-            first = np.nanmedian(g, axis=0)
-        self.baseline[unset] = first[unset]
-        self._baselines_set = not np.isnan(self.baseline).any()
+        # the filtered view starts once every plate has read, and fills dropped values
+        self.baseline[:] = np.median(g, axis=0)
+        self._baselines_set = True
 
     def _scan_quiet(self, from_abs: int, plates: dict[int, int], out: list[PlateChange]) -> None:
         """Look for quiet plates leaving their baseline, each from its own absolute row on."""
         rows = self._hist_g[from_abs - self._hist_start :]
         cols = np.fromiter(plates, dtype=np.int64)
-        off = np.abs(rows[:, cols] - self.baseline[cols]) > self._activity[cols]  # NaN: never off
+        off = np.abs(rows[:, cols] - self.baseline[cols]) > self._activity[cols]
         starts = np.fromiter(plates.values(), dtype=np.int64) - from_abs
         off &= np.arange(len(rows))[:, None] >= starts[None, :]
         for k in np.flatnonzero(off.any(axis=0)):
@@ -286,15 +281,9 @@ class ShelfDetector:
         """Let the baselines of plates that stayed quiet follow slow drift."""
         if not follow.any():
             return
-        part = g[:, follow]
-        if np.isnan(part).any():
-            with _quiet_nan_warnings():
-                mean = np.nanmean(part, axis=0)
-        else:
-            mean = part.mean(axis=0)
-        ok = ~np.isnan(mean)
-        idx = np.flatnonzero(follow)[ok]
-        self.baseline[idx] += self.config.baseline_follow * (mean[ok] - self.baseline[idx])
+        mean = g[:, follow].mean(axis=0)  # the view never holds NaN: gaps are filled
+        idx = np.flatnonzero(follow)
+        self.baseline[idx] += self.config.baseline_follow * (mean - self.baseline[idx])
 
     def _try_settle(self, col: int) -> int | None:
         """Look for the first still window after the trigger, among windows not yet checked.
@@ -486,11 +475,7 @@ class ShelfDetector:
         """Re-zero a plate that has not held still for ``max_active_s`` (a stuck or broken cell)."""
         trig = self._trigger_abs[col] - self._hist_start
         if self._hist_t[-1] - self._hist_t[trig] > self.config.max_active_s:
-            tail = self._hist_g[-self._settle_n :, col]
-            with _quiet_nan_warnings():
-                level = float(np.nanmedian(tail))
-            if not np.isnan(level):
-                self.baseline[col] = level
+            self.baseline[col] = float(np.median(self._hist_g[-self._settle_n :, col]))
             self.active[col] = False
             self.stats.forced_rezero += 1
 
@@ -505,14 +490,6 @@ class ShelfDetector:
             self._hist_g = self._hist_g[drop:]
             self._hist_raw = self._hist_raw[drop:]
             self._hist_start = keep_from
-
-
-@contextmanager
-def _quiet_nan_warnings() -> Iterator[None]:
-    """Silence numpy's all-NaN slice warnings: a dropped sample is normal, not news."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        yield
 
 
 def _first_still(
