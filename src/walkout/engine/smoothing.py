@@ -45,10 +45,6 @@ class LowPassView:
         self._times: FloatArray = np.empty(0)  # raw times not yet given out
         self._rows: FloatArray = np.empty((0, n_plates))  # ... and their (filled) readings
 
-    @property
-    def started(self) -> bool:
-        return self._tail is not None
-
     def push(self, t: FloatArray, g: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Take raw rows; return the filtered rows now known, with their (centre) times and
         the raw readings (dropped values filled) taken at those times."""
