@@ -235,10 +235,7 @@ class Engine:
         elif isinstance(msg, ExitMsg):
             left = self.people.on_exit(msg.t, msg.gate)
             if left is not None and left.account is not None and left.account_done:
-                due = msg.t + self.config.exit_settle_s
-                self.finalize_at[left.account] = due
-                self._exit_reach[left.account] = self._plates_reached(left.account, msg.t)
-                self._next_finalize_t = min(self._next_finalize_t, due)
+                self._close_after(left.account, msg.t, msg.t + self.config.exit_settle_s)
         if now >= self._next_prune_t:
             self._close_the_unseen(now)
             self.people.prune(now)
@@ -647,9 +644,14 @@ class Engine:
                 f"{left.account} was not seen after t={left.t:.1f} and no exit was matched to "
                 "them: the receipt is made without knowing when they left"
             )
-            self.finalize_at[left.account] = now
-            self._exit_reach[left.account] = self._plates_reached(left.account, left.t)
-            self._next_finalize_t = min(self._next_finalize_t, now)
+            self._close_after(left.account, left.t, now)
+
+    def _close_after(self, account: str, t_left: float, due: float) -> None:
+        """The party left at ``t_left``: its receipt is final from ``due`` on, once the plates
+        it could reach have settled past the time it was near them."""
+        self.finalize_at[account] = due
+        self._exit_reach[account] = self._plates_reached(account, t_left)
+        self._next_finalize_t = min(self._next_finalize_t, due)
 
     def _plates_reached(self, account: str, t_exit: float) -> dict[int, float]:
         """For each plate the party could have reached lately, the last time they could.
