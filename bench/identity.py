@@ -34,7 +34,8 @@ def check(folder: Path, verbose: bool) -> tuple[int, int]:
         buf.push(msg)
         for m in buf.pop_ready():
             if isinstance(m, TrackMsg):
-                tracker.on_track(m.t, m.id, m.pos, tuple(m.hands or ()))
+                look = tuple(m.look) if m.look else None
+                tracker.on_track(m.t, m.id, m.pos, tuple(m.hands or ()), look)
                 seen.append((m.t, m.id))
             elif isinstance(m, EntryMsg):
                 tracker.on_entry(m.t, m.gate, m.account)
