@@ -407,12 +407,12 @@ class PeopleTracker:
         return seen if seen is not None and seen[1] >= min_frames else None
 
     def _misfits(self, t: float) -> list[Person]:
-        """People inside whose current track no longer looks like them (ids in a meeting not
-        yet judged are left to the judge: it knows when the meeting was)."""
-        meeting = {i for e in self._encounters.values() if not e.judged for i in (e.a, e.b)}
+        """People inside whose current track no longer looks like them, meeting or not: in a
+        crowd an id is in one meeting after another, and waiting for the judge leaves swaps
+        standing (on hard-scale, half the ids on the wrong person were in a meeting)."""
         bad: list[Person] = []
         for person in self.people.values():
-            if not person.inside or person.signature is None or person.track in meeting:
+            if not person.inside or person.signature is None:
                 continue
             seen = self._current_look(person, t)
             chi2 = None if seen is None else self._look_chi2(person, *seen)
@@ -705,6 +705,8 @@ class PeopleTracker:
         if any(i not in self.tracks for i in ids) or len(ids) > MAX_KNOT:
             return
         t_first = min(e.t_in for e in cluster)
+        if any(self.tracks[i].segments[-1][0] > t_first for i in ids):
+            return  # looks have given an id of the knot to someone since it began
         t_last = max(e.t_in for e in cluster)
         t_mid = (t_first + t_last) / 2.0
         w = cfg.swap_window_s
