@@ -179,7 +179,8 @@ class Person:
     exit_t: float | None = None
     last_t: float = 0.0
     last_pos: tuple[float, float] = (0.0, 0.0)
-    look_frames: list[tuple[float, ...]] = field(default_factory=list)
+    # (t, look) of the frames their signature is (being) learnt from
+    look_frames: list[tuple[float, tuple[float, ...]]] = field(default_factory=list)
     signature: FloatArray | None = None  # mean look of their first frames
 
 
@@ -339,7 +340,7 @@ class PeopleTracker:
             person.last_t = t
             self._place(person, pos)
             if look is not None and person.signature is None:
-                self._learn_look(person, look)
+                self._learn_look(person, t, look)
         self._watch_encounters(t, track_id, pos)
         if t >= self._next_sweep_t and self._look_dof:
             self._next_sweep_t = t + LOOK_SWEEP_S
@@ -385,6 +386,8 @@ class PeopleTracker:
         hist = self.tracks[tid]
         if since is not None:
             hist.segments.append((since, person.pid))
+            if person.look_frames and person.look_frames[-1][0] >= since:
+                self._unlearn_look(person, since)
         person.track = tid
         person.last_t = hist.t[-1]
         self._place(person, hist.pos[-1])
@@ -470,16 +473,26 @@ class PeopleTracker:
         # now; what is decided from now on sees the right people
         self._doubt(t - 2 * LOOK_WINDOW_S, moved, note, until=t)
 
-    def _learn_look(self, person: Person, look: tuple[float, ...]) -> None:
+    def _learn_look(self, person: Person, t: float, look: tuple[float, ...]) -> None:
         """Average a person's first frames into their signature, and pool their spread."""
-        person.look_frames.append(look)
-        if len(person.look_frames) < LOOK_SIGNATURE_FRAMES:
+        person.look_frames.append((t, look))
+        if len(person.look_frames) != LOOK_SIGNATURE_FRAMES:
             return
-        frames = np.array(person.look_frames)
+        frames = np.array([v for _, v in person.look_frames])
         person.signature = frames.mean(axis=0)
-        person.look_frames = []
         self._look_sq += float(((frames - person.signature) ** 2).sum())
         self._look_dof += (len(frames) - 1) * frames.shape[1]
+
+    def _unlearn_look(self, person: Person, since: float) -> None:
+        """Forget the frames from ``since`` on: the id they came from followed someone else
+        then (a swap judged a window late, when ids swap as a shopper steps in through the
+        entry gate), and a signature learnt from them would be that someone's for good."""
+        if person.signature is not None:
+            frames = np.array([v for _, v in person.look_frames])
+            self._look_sq -= float(((frames - person.signature) ** 2).sum())
+            self._look_dof -= (len(frames) - 1) * frames.shape[1]
+            person.signature = None
+        person.look_frames = [f for f in person.look_frames if f[0] < since]
 
     def _look_chi2(self, person: Person, look: FloatArray, frames: int) -> float | None:
         """How far a look (a mean of ``frames`` frames) is from a person's signature, in
@@ -713,8 +726,17 @@ class PeopleTracker:
         before: list[tuple[FloatArray, FloatArray]] = []
         after: list[tuple[FloatArray, FloatArray]] = []
         for tid in ids:
-            fit_before = _line_fit(self.tracks[tid], t_first - w, t_first, t_mid)
-            fit_after = _line_fit(self.tracks[tid], t_last + 1e-6, t_last + w, t_mid)
+            hist = self.tracks[tid]
+            fit_before = _line_fit(hist, t_first - w, t_first, t_mid)
+            if fit_before is None and hist.t and hist.t[0] >= t_first - w:
+                # an id born at the meeting (ids swap as a shopper steps in through the
+                # entry gate next to another): where it was born, moving as it did after
+                a, b = hist.span(hist.t[0], t_first)
+                fit_after_ = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
+                if b > a and fit_after_ is not None:
+                    born = np.mean(np.array(hist.pos[a:b]), axis=0)
+                    fit_before = (born + fit_after_[1] * (t_mid - hist.t[a]), fit_after_[1])
+            fit_after = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
             if fit_before is None or fit_after is None:
                 return
             before.append(fit_before)
