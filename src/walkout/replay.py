@@ -106,6 +106,7 @@ def replay(
         known_shelves=shelves,
         known_gates=gates,
         progress=progress,
+        light=isinstance(engine, Engine),  # only the real engine takes weight lines as dicts
     )
     feed = engine.feed
     received = 0

@@ -11,9 +11,11 @@ import heapq
 import math
 from dataclasses import dataclass, field
 
-from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg, WeightMsg
+from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg, WeightLine, WeightMsg
 
-AnyMessage = WeightMsg | EntryMsg | TrackMsg | ExitMsg
+AnyMessage = WeightMsg | EntryMsg | TrackMsg | ExitMsg | WeightLine
+"""A message as the engine takes it: a model, or a weight line as a plain dict (replay's
+light form, see ``iter_messages``)."""
 
 _KIND_RANK = {"entry": 0, "track": 1, "weight": 2, "exit": 3}
 
@@ -24,6 +26,8 @@ Key = tuple[float, int, str]
 
 def message_key(msg: AnyMessage) -> Key:
     """Identity of a message: two deliveries with the same key are the same message."""
+    if isinstance(msg, dict):
+        return (msg["t"], 2, msg["shelf"])
     if type(msg) is WeightMsg:
         return (msg.t, 2, msg.shelf)
     if isinstance(msg, TrackMsg):
@@ -76,8 +80,12 @@ class ReorderBuffer:
 
     def push(self, msg: AnyMessage) -> bool:
         """Queue a message; False if it is a duplicate or arrived too late to be ordered."""
-        t = msg.t
-        key = (t, 2, msg.shelf) if type(msg) is WeightMsg else message_key(msg)
+        if isinstance(msg, dict):  # a weight line, nearly every message of a replay
+            t = msg["t"]
+            key: Key = (t, 2, msg["shelf"])
+        else:
+            t = msg.t
+            key = (t, 2, msg.shelf) if type(msg) is WeightMsg else message_key(msg)
         number = int(t // BUCKET_S)
         if number < self._released_upto:
             self.stats.too_late += 1

@@ -17,7 +17,6 @@ spike passes as a short bump that the detector sees settle back where it was.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy.signal import firwin  # type: ignore[import-untyped]
 
@@ -36,6 +35,7 @@ class LowPassView:
 
     def __init__(self, taps: FloatArray, n_plates: int, sample_rate_hz: float) -> None:
         self.taps = taps
+        self._reversed = taps[::-1]  # a view, as before: a copy would change the sums
         self.delay = (len(taps) - 1) // 2  # a linear-phase FIR's delay: half its length
         self.noise_gain = float(np.sqrt(np.sum(taps**2)))
         self._n = n_plates
@@ -56,14 +56,14 @@ class LowPassView:
         filled = self._fill(g)
         # the FIR over the rows before and these: each output row is a window of len(taps)
         # rows times the taps (one matrix product; scipy's lfilter loops per column here)
-        stacked = np.concatenate([self._tail, filled])
-        out = sliding_window_view(stacked, len(self.taps), axis=0) @ self.taps[::-1]
+        stacked = np.concatenate((self._tail, filled))
+        out = _windows(stacked, len(self.taps)) @ self._reversed
         self._tail = stacked[len(filled) :]
-        times = np.concatenate([self._times, t])
-        rows = np.concatenate([self._rows, filled])
+        times = np.concatenate((self._times, t))
+        rows = np.concatenate((self._rows, filled))
         ready = max(len(times) - self.delay, 0)
         self._times, self._rows = times[ready:], rows[ready:]
-        return times[:ready], np.asarray(out, dtype=float)[len(out) - ready :], rows[:ready]
+        return times[:ready], out[len(out) - ready :], rows[:ready]
 
     def _nothing(self) -> tuple[FloatArray, FloatArray, FloatArray]:
         return np.empty(0), np.empty((0, self._n)), np.empty((0, self._n))
@@ -100,8 +100,8 @@ class LowPassView:
 
     def _fill(self, g: FloatArray) -> FloatArray:
         """Each dropped value replaced by the plate's last reading."""
-        if not np.isnan(g).any():
-            self._last = g[-1].astype(float)
+        if not np.isnan(g.sum()):  # one reduction: a sum is NaN where any value is
+            self._last = g[-1].copy()
             return g
         out = np.array(g, dtype=float)
         for row in out:  # chunks are short: a row loop is cheap and clear
@@ -109,3 +109,12 @@ class LowPassView:
             row[gaps] = self._last[gaps]
             self._last = row.copy()
         return out
+
+
+def _windows(rows: FloatArray, length: int) -> FloatArray:
+    """``sliding_window_view(rows, length, axis=0)`` of a C-contiguous 2-d array, built
+    directly: the same strided view (so the same products, bit for bit) without numpy's
+    argument checks, which cost more than the product on a one-second chunk."""
+    n_rows, n_cols = rows.shape
+    step, col = rows.strides
+    return np.ndarray((n_rows - length + 1, n_cols, length), rows.dtype, rows, 0, (step, col, step))
