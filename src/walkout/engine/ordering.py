@@ -122,7 +122,7 @@ class ReorderBuffer:
             keys = sorted(bucket)
             self._held -= len(keys)
             self._released_t = keys[-1][0]
-            released.extend([bucket[key] for key in keys])
+            released.extend(map(bucket.__getitem__, keys))
         return released
 
     def drain(self) -> list[AnyMessage]:

@@ -14,6 +14,7 @@ case, needs one comparison per chunk.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -120,13 +121,14 @@ class ShelfDetector:
 
     # -- input -----------------------------------------------------------------------------
 
-    def add(self, t: float, grams: list[float | None]) -> list[PlateChange]:
+    def add(self, t: float, grams: list[float | None]) -> Sequence[PlateChange]:
         """Take one reading of every plate; returns the changes that settled."""
-        self._pending_t.append(t)
+        pending_t = self._pending_t
+        pending_t.append(t)
         self._pending_g.append(grams)
-        if len(self._pending_t) >= self._chunk:
+        if len(pending_t) >= self._chunk:
             return self.flush()
-        return []
+        return ()  # no list built for each reading held back
 
     def flush(self) -> list[PlateChange]:
         """Process the samples held back for chunking (as far as the filter lets them out)."""
