@@ -153,8 +153,7 @@ class Engine:
         """Accept one message (any delivery order); returns what became final because of it."""
         self.stats.messages += 1
         buffer = self.buffer
-        # has_ready() written out: this runs for every message
-        if not buffer.push(msg) or buffer._next_release_t > buffer._newest_t - buffer.window_s:
+        if not buffer.offer(msg):
             return []
         out: list[Output] = []
         self._process(buffer.pop_ready(), out)

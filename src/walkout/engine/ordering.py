@@ -80,6 +80,13 @@ class ReorderBuffer:
 
     def push(self, msg: AnyMessage) -> bool:
         """Queue a message; False if it is a duplicate or arrived too late to be ordered."""
+        before = self._held
+        self.offer(msg)
+        return self._held > before
+
+    def offer(self, msg: AnyMessage) -> bool:
+        """Queue a message (a duplicate or a late one is only counted in ``stats``); True when
+        a bucket can be released. ``push`` and ``has_ready`` in one call, for every message."""
         if isinstance(msg, dict):  # a weight line, nearly every message of a replay
             t = msg["t"]
             key: Key = (t, 2, msg["shelf"])
@@ -103,7 +110,7 @@ class ReorderBuffer:
         self._held += 1
         if t > self._newest_t:
             self._newest_t = t
-        return True
+        return self._next_release_t <= self._newest_t - self.window_s
 
     def has_ready(self) -> bool:
         """Is any held bucket old enough to be released?"""

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from walkout.recording.files import AnyMessage
+from walkout.recording.files import AnyMessage, validate_line
 from walkout.recording.models import MESSAGE_ADAPTER, TrackMsg, WeightMsg
 from walkout.service import db
 
@@ -63,7 +63,7 @@ class MessageLog:
 
     def iter_from(self, seq: int = 1) -> Iterator[tuple[int, AnyMessage]]:
         """Every logged message from ``seq`` on, in log order (the engine's feed order)."""
-        validate = MESSAGE_ADAPTER.validate_json
+        validate = validate_line  # the union's result, weight lines by their model's own path
         cols = (db.messages.c.seq, db.messages.c.body)
         while True:
             with self.db.connect() as conn:
