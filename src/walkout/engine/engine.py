@@ -312,7 +312,7 @@ class Engine:
                 min(c.t_start for c in group),
                 max(c.t_end for c in group),
                 float(np.median([c.t_step for c in group])),
-                timing=all(c.split for c in group),
+                timing=True,
             )
             if self._was_inside(p, min(c.t_start for c in group))
         ]
@@ -403,7 +403,7 @@ class Engine:
                     event.t_start,
                     event.t_end,
                     event.t_step,
-                    timing=all(c.split for c in block),
+                    timing=True,
                 )
                 if self._was_inside(p, event.t_start)
             ]

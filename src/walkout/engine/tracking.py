@@ -828,8 +828,10 @@ class PeopleTracker:
         A person whose two hands were both seen elsewhere while the weight moved did not do it,
         however near they stood; one whose hands were hidden is judged by where they stood.
         With ``whole_run``, hands are looked for over the whole activity instead. With
-        ``timing`` (``t_step`` is a step cut out of a run, so it is well dated), a hand also
-        counts for less if the step fell as it came in or went out, or outside its stay.
+        ``timing`` (``t_step`` is well dated: a step cut out of a run, or the last halfway
+        crossing of a settled change), a hand also counts for less if the step fell as it came
+        in or went out, or outside its stay: a shopper whose hand came in just after the unit
+        left did not take it.
         """
         cfg = self.config
         step = (t0 + t1) / 2.0 if t_step is None else t_step
