@@ -81,7 +81,7 @@ def main() -> None:
             f"{m['peak_rss_mb']:.0f} MB",
             f"{m['heap_peak_mb']:.1f} MB",
         )
-    Console().print(table)
+    Console(width=max(Console().width, 120)).print(table)  # whole numbers, also when piped
 
 
 if __name__ == "__main__":

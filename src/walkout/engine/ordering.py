@@ -61,13 +61,14 @@ class ReorderBuffer:
 
     window_s: float
     stats: OrderingStats = field(default_factory=OrderingStats)
-    _buckets: dict[int, dict[Key, AnyMessage]] = field(default_factory=dict)  # number -> bucket
-    _order: list[int] = field(default_factory=list)  # heap of bucket numbers held
+    # Bucket numbers are whole floats (``t // BUCKET_S``), not ints: the same numbers and the
+    # same arithmetic on them, without an int() for every message.
+    _buckets: dict[float, dict[Key, AnyMessage]] = field(default_factory=dict)  # number -> bucket
+    _order: list[float] = field(default_factory=list)  # heap of bucket numbers held
     _newest_t: float = float("-inf")
     _next_release_t: float = float("inf")  # end of the oldest bucket held
-    _released_upto: int = -(1 << 62)  # buckets below this number are gone
+    _released_upto: float = float("-inf")  # buckets below this number are gone
     _released_t: float = float("-inf")
-    _held: int = 0
 
     @property
     def watermark(self) -> float:
@@ -80,9 +81,9 @@ class ReorderBuffer:
 
     def push(self, msg: AnyMessage) -> bool:
         """Queue a message; False if it is a duplicate or arrived too late to be ordered."""
-        before = self._held
+        refused = self.stats.duplicates + self.stats.too_late
         self.offer(msg)
-        return self._held > before
+        return self.stats.duplicates + self.stats.too_late == refused
 
     def offer(self, msg: AnyMessage) -> bool:
         """Queue a message (a duplicate or a late one is only counted in ``stats``); True when
@@ -93,7 +94,7 @@ class ReorderBuffer:
         else:
             t = msg.t
             key = (t, 2, msg.shelf) if type(msg) is WeightMsg else message_key(msg)
-        number = int(t // BUCKET_S)
+        number = t // BUCKET_S
         if number < self._released_upto:
             self.stats.too_late += 1
             return False
@@ -107,10 +108,10 @@ class ReorderBuffer:
         if len(bucket) == size:  # the key was there: the same message, delivered again
             self.stats.duplicates += 1
             return False
-        self._held += 1
-        if t > self._newest_t:
-            self._newest_t = t
-        return self._next_release_t <= self._newest_t - self.window_s
+        newest = self._newest_t
+        if t > newest:
+            self._newest_t = newest = t
+        return self._next_release_t <= newest - self.window_s
 
     def has_ready(self) -> bool:
         """Is any held bucket old enough to be released?"""
@@ -127,7 +128,6 @@ class ReorderBuffer:
             self._released_upto = number + 1
             self._next_release_t = (order[0] + 1) * BUCKET_S if order else math.inf
             keys = sorted(bucket)
-            self._held -= len(keys)
             self._released_t = keys[-1][0]
             released.extend(map(bucket.__getitem__, keys))
         return released
@@ -137,4 +137,5 @@ class ReorderBuffer:
         return self.pop_ready(math.inf)
 
     def __len__(self) -> int:
-        return self._held
+        """Messages held (counted when asked: the buckets are few, the messages many)."""
+        return sum(map(len, self._buckets.values()))
