@@ -79,9 +79,6 @@ LOOK_SIGNATURE_FRAMES = 20
 """Frames of a person's first track (from the entry gate, where who is who is sure) averaged
 into their look signature."""
 
-LOOK_FIRST_FRAMES = 10
-"""Frames after which a signature still being learnt is used (with its wider error)."""
-
 LOOK_REJECT = 4.0
 """A new track whose look is farther than this many times the expected (chi-square per
 value) from a lost person's signature is not that person."""
@@ -342,7 +339,7 @@ class PeopleTracker:
         if person.track == track_id:
             person.last_t = t
             self._place(person, pos)
-            if look is not None and len(person.look_frames) < LOOK_SIGNATURE_FRAMES:
+            if look is not None and person.signature is None:
                 self._learn_look(person, t, look)
         self._watch_encounters(t, track_id, pos)
         if t >= self._next_sweep_t and self._look_dof:
@@ -477,34 +474,25 @@ class PeopleTracker:
         self._doubt(t - 2 * LOOK_WINDOW_S, moved, note, until=t)
 
     def _learn_look(self, person: Person, t: float, look: tuple[float, ...]) -> None:
-        """Average a person's first frames into their signature, and pool their spread.
-
-        From LOOK_FIRST_FRAMES on the mean of what is there stands as a signature (judged with
-        its own, wider, error), so the first meeting at the gate already has looks to go by.
-        """
+        """Average a person's first frames into their signature, and pool their spread."""
         person.look_frames.append((t, look))
-        n = len(person.look_frames)
-        if n < LOOK_FIRST_FRAMES:
+        if len(person.look_frames) != LOOK_SIGNATURE_FRAMES:
             return
         frames = np.array([v for _, v in person.look_frames])
         person.signature = frames.mean(axis=0)
-        if n == LOOK_SIGNATURE_FRAMES:
-            self._look_sq += float(((frames - person.signature) ** 2).sum())
-            self._look_dof += (len(frames) - 1) * frames.shape[1]
+        self._look_sq += float(((frames - person.signature) ** 2).sum())
+        self._look_dof += (len(frames) - 1) * frames.shape[1]
 
     def _unlearn_look(self, person: Person, since: float) -> None:
         """Forget the frames from ``since`` on: the id they came from followed someone else
         then (a swap judged a window late, when ids swap as a shopper steps in through the
         entry gate), and a signature learnt from them would be that someone's for good."""
-        if len(person.look_frames) == LOOK_SIGNATURE_FRAMES and person.signature is not None:
+        if person.signature is not None:
             frames = np.array([v for _, v in person.look_frames])
             self._look_sq -= float(((frames - person.signature) ** 2).sum())
             self._look_dof -= (len(frames) - 1) * frames.shape[1]
-        person.look_frames = [f for f in person.look_frames if f[0] < since]
-        if len(person.look_frames) >= LOOK_FIRST_FRAMES:
-            person.signature = np.array([v for _, v in person.look_frames]).mean(axis=0)
-        else:
             person.signature = None
+        person.look_frames = [f for f in person.look_frames if f[0] < since]
 
     def _look_chi2(self, person: Person, look: FloatArray, frames: int) -> float | None:
         """How far a look (a mean of ``frames`` frames) is from a person's signature, in
@@ -514,8 +502,7 @@ class PeopleTracker:
         if sig is None or self._look_dof == 0 or len(look) != len(sig):
             return None
         var = self._look_sq / self._look_dof
-        learnt = len(person.look_frames)
-        return float(((look - sig) ** 2).sum()) / (var / frames + var / learnt)
+        return float(((look - sig) ** 2).sum()) / (var / frames + var / LOOK_SIGNATURE_FRAMES)
 
     def on_exit(self, t: float, gate: str) -> Exit | None:
         """The person nearest the exit gate at ``t`` leaves."""
