@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 from tests.engine.scenes import (
+    ENTRY_XY,
+    EXIT_XY,
     STAND_Y,
     Msg,
     Reach,
@@ -412,6 +414,48 @@ def test_crowding_one_plate(
         check(receipts, {"acct-a": {"cola": len(units_a)}, "acct-b": {"cola": len(units_b)}})
 
 
+HAND_CAME_LATE = {
+    # A's hand in the plate, A's lift and units; B's hand, B's lift (None: takes nothing), units
+    "B's hand comes in just after A's lift": ((7.3, 8.7), 8.0, [366.8], (8.1, 9.2), None, []),
+    "B's hand comes in after A's lift, B lifts later": (
+        (7.4, 8.6),
+        8.0,
+        [366.8, 370.6],
+        (8.1, 9.4),
+        8.9,
+        [370.1],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("hand_a", "t_a", "units_a", "hand_b", "t_b", "units_b"),
+    cases(HAND_CAME_LATE),
+)
+def test_crowding_one_plate_hand_came_after_the_lift(
+    hand_a: tuple[float, float],
+    t_a: float,
+    units_a: list[float],
+    hand_b: tuple[float, float],
+    t_b: float | None,
+    units_b: list[float],
+) -> None:
+    """A and B either side of plate 0. B's hand comes into the plate 0.1 s after A's lift,
+    while A's hand is still there: both hands are at the plate around the lift, but B's came
+    in after the unit left, so B did not take it (nor share in it). Three noise draws."""
+    x = plate_x(COLA)
+    for seed in (0, 1, 2):
+        scene = new_scene(seed=seed)
+        scene.shopper("ta", "acct-a", 2.0, [(x - 0.2, 5.5, 9.5)], [Reach(COLA, *hand_a, -0.1)])
+        scene.shopper("tb", "acct-b", 4.5, [(x + 0.2, 6.5, 11.0)], [Reach(COLA, *hand_b, 0.1)])
+        scene.pick(COLA, t_a, sum(units_a))
+        if t_b is not None:
+            scene.pick(COLA, t_b, sum(units_b))
+        receipts = play(scene, 18.0, ring_neighbours_g=120.0)
+        want_b = {"cola": len(units_b)} if units_b else {}
+        check(receipts, {"acct-a": {"cola": len(units_a)}, "acct-b": want_b})
+
+
 ONE_PLATE_BACK = {
     # seconds between A's put-back and B's move, what B does (+1 put back, -1 take another)
     "both put back at once": (0.0, 1, {}, {}),
@@ -707,6 +751,32 @@ def test_id_swap_seen_by_looks(make: Callable[[], Scene], want: dict[str, Items]
     alone misses are found, and ids that were kept stay kept. Nobody is sent to review."""
     receipts = play(make(), 21.0)
     check(receipts, want, reviewed={"acct-a": False, "acct-b": False})
+
+
+@pytest.mark.parametrize("swapped", [True, False], ids=["ids swapped", "ids kept"])
+def test_shopper_stepping_in_beside_another(swapped: bool) -> None:
+    """A came in a second ago and lingers by the entry gate; B steps in through it 0.5 m from
+    A, and (``swapped``) one frame after B's id is born the camera system swaps the two ids.
+    The new id has no motion before the meeting; where it was born stands in for it, so the
+    swap is seen (and no swap is seen where there was none)."""
+    scene = new_scene()
+    scene.entry(1.0, "acct-a")
+    a_path = [(2.0, *ENTRY_XY), (3.4, 0.8, 0.6), (3.9, 0.9, 0.8)]
+    a_path += [(6.5, plate_x(BEER), STAND_Y), (10.0, plate_x(BEER), STAND_Y)]
+    a_path += [(13.0, *EXIT_XY), (13.8, EXIT_XY[0], EXIT_XY[1] - 0.7)]
+    scene.person("ta", a_path, [Reach(BEER, 7.3, 8.7)], both_hands=True)
+    scene.exit(13.0)
+    scene.pick(BEER, 8.0, 509.6)
+    scene.entry(2.5, "acct-b")
+    b_path = [(3.5, *ENTRY_XY), (8.0, plate_x(CHIPS2), STAND_Y), (12.5, plate_x(CHIPS2), STAND_Y)]
+    b_path += [(15.5, *EXIT_XY), (16.3, EXIT_XY[0], EXIT_XY[1] - 0.7)]
+    scene.person("tb", b_path, [Reach(CHIPS2, 10.3, 11.7)], both_hands=True)
+    scene.exit(15.5)
+    scene.pick(CHIPS2, 11.0, 161.3)
+    if swapped:
+        scene.swap_ids("ta", "tb", 3.6)
+    receipts = play(scene, 22.0)
+    check(receipts, {"acct-a": {"beer": 1}, "acct-b": {"chips": 1}})
 
 
 # -- 9. a track lost and back under a new id ----------------------------------------------------
