@@ -456,6 +456,29 @@ def test_crowding_one_plate_hand_came_after_the_lift(
         check(receipts, {"acct-a": {"cola": len(units_a)}, "acct-b": want_b})
 
 
+def test_misplaced_light_unit_lifted_just_before_another_takes_a_heavy_one() -> None:
+    """A puts a chips bag (160 g) down on the beer plate (510 g beers), lifts it again and,
+    while A's hand is still leaving, B reaches in and lifts a beer 1.2 s later: one run of
+    activity. It is cut into its two steps, though the bag is lighter than the share of a beer
+    that runs on that plate are cut by: the bag lying there counts too."""
+    scene = new_scene()
+    x = plate_x(BEER)
+    scene.shopper(
+        "ta",
+        "acct-a",
+        2.0,
+        [(plate_x(CHIPS), 5.5, 8.0), (x - 0.2, 9.0, 14.5)],
+        [Reach(CHIPS, 6.3, 7.7), Reach(BEER, 9.1, 10.5, -0.1), Reach(BEER, 12.3, 13.7, -0.1)],
+    )
+    scene.shopper("tb", "acct-b", 4.5, [(x + 0.2, 7.0, 16.5)], [Reach(BEER, 13.5, 14.9, 0.1)])
+    scene.pick(CHIPS, 7.0, 160.4)
+    scene.put(BEER, 9.8, 160.4)
+    scene.pick(BEER, 13.0, 160.4)
+    scene.pick(BEER, 14.2, 509.1)
+    receipts = play(scene, 24.0)
+    check(receipts, {"acct-a": {"chips": 1}, "acct-b": {"beer": 1}})
+
+
 ONE_PLATE_BACK = {
     # seconds between A's put-back and B's move, what B does (+1 put back, -1 take another)
     "both put back at once": (0.0, 1, {}, {}),

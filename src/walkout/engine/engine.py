@@ -124,14 +124,11 @@ class Engine:
             )
             for sid, shelf in self.store.shelves.items()
         }
-        for shelf_id, det in self.detectors.items():
-            for col, plate in enumerate(self.store.shelves[shelf_id].plates):
-                weights = [self.store.products[s].weight_g for s in self.store.planogram[plate]]
-                if weights:
-                    lightest = self.config.split_min_frac * min(weights)
-                    det.set_split_min(col, max(self.config.split_min_g, lightest))
         self.people = PeopleTracker(self.store, self.config)
         self.products = ProductModel(self.store, self.config)
+        for shelf in self.store.shelves.values():
+            for plate in shelf.plates:
+                self._set_split_min(plate)
         self.carts: dict[str, Cart] = {}
         self.pending: list[PlateChange] = []
         self.finalize_at: dict[str, float] = {}
@@ -485,6 +482,9 @@ class Engine:
         whole = decision.hypothesis
         if is_pick:
             self.products.take(plates, whole)
+            if whole.units:  # loose units left the plate
+                for plate in plates:
+                    self._set_split_min(plate)
         expected_whole = self._expected_g(whole) or 1.0
         for share in decision.shares:
             hyp = share.hypothesis
@@ -531,6 +531,8 @@ class Engine:
                 )
                 cart.remove(hyp.units, change)
                 self.products.put(plates, hyp.units, sure=decision.confidence)
+                for plate in plates:
+                    self._set_split_min(plate)
                 self.stats.putbacks += 1
             out.append(change)
             times = self._last_change.setdefault(person.account, deque(maxlen=CHANGE_TIMES_KEEP))
@@ -540,6 +542,19 @@ class Engine:
                 self._last_change.popitem(last=False)
             if decision.confidence < self.config.review_below:
                 self._flag_review(change, decision)
+
+    def _set_split_min(self, plate: int) -> None:
+        """Let runs on a plate be cut into steps as light as a share of the lightest unit lying
+        on it: its own products, and misplaced units put back there (a 567 g unit on a plate of
+        1,022 g products is lifted a second before someone else lifts one of those)."""
+        weights = [self.store.products[s].weight_g for s in self.store.planogram[plate]]
+        weights += [u.weight_g for u in self.products.stock[plate].loose.values()]
+        if not weights:
+            return
+        shelf_id = self.store.shelf_of_plate[plate]
+        col = self.store.shelves[shelf_id].plates.index(plate)
+        lightest = self.config.split_min_frac * min(weights)
+        self.detectors[shelf_id].set_split_min(col, max(self.config.split_min_g, lightest))
 
     def _doubt_other_hands(
         self, decision: Decision, plates: tuple[int, ...], event: WeightEvent
