@@ -68,6 +68,21 @@ class StoreIndex:
         self.exit_gates: dict[str, Gate] = {g.id: g for g in layout.gates if g.kind == "exit"}
         self.lightest_g = min((p.weight_g for p in layout.products), default=100.0)
 
+    def distance_to_plates(self, plates: list[int], points: FloatArray) -> FloatArray:
+        """:meth:`distance_to_plate` for several plates at once: (len(plates), N)."""
+        c = self.center[plates]  # (P, 3)
+        f = self.facing[plates]  # (P, 2)
+        along = np.stack([-f[:, 1], f[:, 0]], axis=1)
+        rel = points[None, :, :2] - c[:, None, :2]  # (P, N, 2)
+        u = np.abs(rel[..., 0] * along[:, None, 0] + rel[..., 1] * along[:, None, 1])
+        u = u - self.size[plates, 0][:, None] / 2.0
+        v = np.abs(rel[..., 0] * f[:, None, 0] + rel[..., 1] * f[:, None, 1])
+        v = v - self.size[plates, 1][:, None] / 2.0
+        dz = points[None, :, 2] - c[:, None, 2]
+        w = np.maximum(np.maximum(-dz, dz - 0.3), 0.0)
+        d: FloatArray = np.sqrt(np.maximum(u, 0.0) ** 2 + np.maximum(v, 0.0) ** 2 + w**2)
+        return d
+
     def distance_to_plate(self, plate: int, points: FloatArray) -> FloatArray:
         """Distance from 3-D points (N, 3) to the volume just above a plate's top surface.
 

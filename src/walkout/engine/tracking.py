@@ -832,6 +832,7 @@ class PeopleTracker:
             q for p in plates for q in self.store.shelves[self.store.shelf_of_plate[p]].plates
         }
         others = sorted(shelf_plates - set(plates))
+        near_plates = [*plates, *others]
         per_person: dict[int, list[float]] = {}
         centre = stand.mean(axis=0)
         for history in self.tracks.values():
@@ -867,10 +868,11 @@ class PeopleTracker:
             hand_n = np.zeros(len(sel), dtype=np.int64)
             if points:
                 pts = np.array(points, dtype=float)
-                d = np.min([self.store.distance_to_plate(p, pts) for p in plates], axis=0)
+                dist = self.store.distance_to_plates(near_plates, pts)
+                d = dist[: len(plates)].min(axis=0)
                 # a hand over another plate of the shelf is reaching there, not here
                 if others:
-                    d_other = np.min([self.store.distance_to_plate(p, pts) for p in others], axis=0)
+                    d_other = dist[len(plates) :].min(axis=0)
                     d = np.where(d_other < d, np.maximum(d, away_m + 1e-3), d)
                 idx = np.array(owner)
                 np.minimum.at(hand_d, idx, d)
@@ -930,15 +932,17 @@ class PeopleTracker:
         lo, hi = step - REACH_LOOK_S, step + REACH_LOOK_S
         a, b = history.span(lo, hi)
         away_m = 2.5 * self.config.hand_sd_m
-        inside: list[float] = []
+        samples: list[int] = []
+        points: list[tuple[float, float, float]] = []
         for i in range(a, b):
-            t = history.t[i]
-            if not history.hands[i] or history.person_at(t) != pid:
-                continue
-            pts = np.array(history.hands[i], dtype=float)
-            d = min(float(self.store.distance_to_plate(p, pts).min()) for p in plates)
-            if d <= away_m:
-                inside.append(t)
+            if history.hands[i] and history.person_at(history.t[i]) == pid:
+                samples.extend([i] * len(history.hands[i]))
+                points.extend(history.hands[i])
+        if not points:
+            return 1.0
+        d = self.store.distance_to_plates(plates, np.array(points, dtype=float)).min(axis=0)
+        near = {i for i, di in zip(samples, d, strict=True) if di <= away_m}
+        inside = [history.t[i] for i in sorted(near)]
         if not inside:
             return 1.0
         k = min(range(len(inside)), key=lambda j: (abs(inside[j] - step), j))
