@@ -69,7 +69,12 @@ class StoreIndex:
         self.lightest_g = min((p.weight_g for p in layout.products), default=100.0)
 
     def distance_to_plates(self, plates: list[int], points: FloatArray) -> FloatArray:
-        """:meth:`distance_to_plate` for several plates at once: (len(plates), N)."""
+        """Distance from 3-D points (N, 3) to the volume just above each plate's top surface,
+        as a (len(plates), N) array: all of a shelf's plates in one array operation.
+
+        Hands reach into the space above the tray, so the box spans the plate's footprint and
+        0-0.3 m above it. The footprint is taken axis-aligned along ``facing``.
+        """
         c = self.center[plates]  # (P, 3)
         f = self.facing[plates]  # (P, 2)
         along = np.stack([-f[:, 1], f[:, 0]], axis=1)
@@ -79,23 +84,6 @@ class StoreIndex:
         v = np.abs(rel[..., 0] * f[:, None, 0] + rel[..., 1] * f[:, None, 1])
         v = v - self.size[plates, 1][:, None] / 2.0
         dz = points[None, :, 2] - c[:, None, 2]
-        w = np.maximum(np.maximum(-dz, dz - 0.3), 0.0)
-        d: FloatArray = np.sqrt(np.maximum(u, 0.0) ** 2 + np.maximum(v, 0.0) ** 2 + w**2)
-        return d
-
-    def distance_to_plate(self, plate: int, points: FloatArray) -> FloatArray:
-        """Distance from 3-D points (N, 3) to the volume just above a plate's top surface.
-
-        Hands reach into the space above the tray, so the box spans the plate's footprint and
-        0-0.3 m above it. The footprint is taken axis-aligned along ``facing``.
-        """
-        c = self.center[plate]
-        f = self.facing[plate]
-        along = np.array([-f[1], f[0]])
-        rel = points[:, :2] - c[:2]
-        u = np.abs(rel @ along) - self.size[plate, 0] / 2.0
-        v = np.abs(rel @ f) - self.size[plate, 1] / 2.0
-        dz = points[:, 2] - c[2]
         w = np.maximum(np.maximum(-dz, dz - 0.3), 0.0)
         d: FloatArray = np.sqrt(np.maximum(u, 0.0) ** 2 + np.maximum(v, 0.0) ** 2 + w**2)
         return d

@@ -728,15 +728,14 @@ class PeopleTracker:
         for tid in ids:
             hist = self.tracks[tid]
             fit_before = _line_fit(hist, t_first - w, t_first, t_mid)
-            if fit_before is None and hist.t and hist.t[0] >= t_first - w:
+            fit_after = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
+            if fit_before is None and fit_after is not None and hist.t[0] >= t_first - w:
                 # an id born at the meeting (ids swap as a shopper steps in through the
                 # entry gate next to another): where it was born, moving as it did after
                 a, b = hist.span(hist.t[0], t_first)
-                fit_after_ = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
-                if b > a and fit_after_ is not None:
+                if b > a:
                     born = np.mean(np.array(hist.pos[a:b]), axis=0)
-                    fit_before = (born + fit_after_[1] * (t_mid - hist.t[a]), fit_after_[1])
-            fit_after = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
+                    fit_before = (born + fit_after[1] * (t_mid - hist.t[a]), fit_after[1])
             if fit_before is None or fit_after is None:
                 return
             before.append(fit_before)
