@@ -30,7 +30,7 @@ from tests.engine.scenes import (
 from walkout.engine import Engine, FinalReceipt, Receipt
 from walkout.engine.config import EngineConfig
 from walkout.eval.score import score_receipts
-from walkout.recording.models import ReceiptOut, StoreLayout, Truth
+from walkout.recording.models import EntryMsg, Gate, ReceiptOut, StoreLayout, Truth
 from walkout.replay import replay
 from walkout.sim import simulate
 
@@ -800,6 +800,49 @@ def test_shopper_stepping_in_beside_another(swapped: bool) -> None:
         scene.swap_ids("ta", "tb", 3.6)
     receipts = play(scene, 22.0)
     check(receipts, {"acct-a": {"beer": 1}, "acct-b": {"chips": 1}})
+
+
+def two_entry_scene() -> Scene:
+    """:func:`new_scene` with a second entry gate, ``in-2``, 1.4 m east of ``in``: gates stand
+    side by side in a store with queues."""
+    scene = new_scene()
+    gates = [*scene.store.gates, Gate(id="in-2", kind="entry", center=(1.9, 0.0), width=1.0)]
+    scene.store = scene.store.model_copy(update={"gates": gates})
+    return scene
+
+
+def test_track_without_a_scan_does_not_take_the_neighbouring_gates_scan() -> None:
+    """B scans at ``in-2``; before B steps through, somebody with no scan of their own comes
+    through ``in`` next to it. The scan is ``in-2``'s: B's, not the newcomer's, so B's pick is
+    B's. (In a busy hour, one scan taken next door shifted a queue of entrants by one
+    account each.)"""
+    scene = two_entry_scene()
+    scene.messages.append(EntryMsg(t=1.0, gate="in-2", account="acct-b"))
+    stray = [(1.5, *ENTRY_XY), (4.0, 0.5, 1.5), (9.0, 0.5, 1.5), (12.0, *EXIT_XY)]
+    scene.person("tx", [*stray, (12.8, EXIT_XY[0], EXIT_XY[1] - 0.7)], both_hands=True)
+    scene.exit(12.0)
+    b_path = [(2.5, 1.9, 0.3), (6.0, plate_x(CHIPS2), STAND_Y), (10.0, plate_x(CHIPS2), STAND_Y)]
+    b_path += [(13.5, *EXIT_XY), (14.3, EXIT_XY[0], EXIT_XY[1] - 0.7)]
+    scene.person("tb", b_path, [Reach(CHIPS2, 7.3, 8.7)], both_hands=True)
+    scene.exit(13.5)
+    scene.pick(CHIPS2, 8.0, 161.3)
+    receipts = play(scene, 20.0)
+    check(receipts, {"acct-b": {"chips": 1}})
+
+
+def test_track_appearing_inside_just_before_a_scan_is_not_its_shopper() -> None:
+    """A track appears 1.5 m inside the store (nobody lost nearby: the camera system's double
+    of someone, or a shopper lost too long) 0.2 s before A scans; A steps through the gate a
+    second later. A scan's shopper comes through the gate after it: a track seen before the
+    scan is only theirs if it started in the gate itself, so A's pick is A's."""
+    scene = new_scene()
+    stray = [(4.8, 0.6, 1.5), (9.0, 0.6, 1.5), (12.0, *EXIT_XY)]
+    scene.person("tx", [*stray, (12.8, EXIT_XY[0], EXIT_XY[1] - 0.7)], both_hands=True)
+    scene.exit(12.0)
+    scene.shopper("ta", "acct-a", 6.0, [(plate_x(BEER), 8.5, 12.0)], [Reach(BEER, 9.3, 10.7)])
+    scene.pick(BEER, 10.0, 509.6)
+    receipts = play(scene, 22.0)
+    check(receipts, {"acct-a": {"beer": 1}})
 
 
 # -- 9. a track lost and back under a new id ----------------------------------------------------

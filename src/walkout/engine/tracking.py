@@ -309,13 +309,19 @@ class PeopleTracker:
         if gate not in self._pending_scans:
             log.warning("entry scan at unknown gate %r ignored", gate)
             return
-        # A track that appeared at this gate just before its scan was processed is claimed now.
+        # A track that started in this gate just before its scan (the gate's clock a little
+        # behind the cameras') is claimed now. Only in the gate itself: a track starting
+        # farther in just before a scan is more often a shopper's lost track coming back, and
+        # claiming it leaves the real entrant without a scan.
         for person in self.people.values():
             if (
                 person.account is None
                 and person.inside
                 and 0.0 <= t - person.entered_t <= 1.0
-                and self._near_gate(person.last_pos, gate, self.store.entry_gates)
+                and (start := self._first_pos(person)) is not None
+                and (at := self._entry_gate_at(start)) is not None
+                and at[0] == gate
+                and at[1] <= self.store.entry_gates[gate].width
             ):
                 self._assign_account(person, account)
                 return
@@ -553,19 +559,17 @@ class PeopleTracker:
         counts as well as the distance.
         """
         cfg = self.config
-        entry: tuple[float, str] | None = None
         for gate_id, scans in self._pending_scans.items():
             while scans and t - scans[0][0] > cfg.entry_window_s:
                 stale = scans.popleft()
                 log.warning("scan of %s at %s: nobody came through", stale[1], gate_id)
-            gate = self.store.entry_gates[gate_id]
-            d = math.hypot(pos[0] - gate.center[0], pos[1] - gate.center[1])
-            if (
-                scans
-                and d <= cfg.entry_radius_m
-                and (entry is None or d / cfg.entry_radius_m < entry[0])
-            ):
-                entry = (d / cfg.entry_radius_m, gate_id)
+        # only the scans of the gate the track starts in: gates stand side by side, and
+        # letting a track take a neighbouring gate's scan shifts a queue of entrants by one
+        # account each
+        entry: tuple[float, str] | None = None
+        at = self._entry_gate_at(pos)
+        if at is not None and self._pending_scans[at[0]]:
+            entry = (at[1] / cfg.entry_radius_m, at[0])
         lost: list[tuple[float, Person]] = []
         for person in self.people.values():
             gap = t - person.last_t
@@ -613,6 +617,23 @@ class PeopleTracker:
     def _assign_account(self, person: Person, account: str) -> None:
         person.account = account
         self.inside_by_account.setdefault(account, set()).add(person.pid)
+
+    def _entry_gate_at(self, pos: tuple[float, float]) -> tuple[str, float] | None:
+        """The entry gate a track starting at ``pos`` came through, and how far from its
+        middle: the nearest one, when within the entry radius."""
+        best: tuple[str, float] | None = None
+        for gate_id, gate in self.store.entry_gates.items():
+            d = math.hypot(pos[0] - gate.center[0], pos[1] - gate.center[1])
+            if d <= self.config.entry_radius_m and (best is None or d < best[1]):
+                best = (gate_id, d)
+        return best
+
+    def _first_pos(self, person: Person) -> tuple[float, float] | None:
+        """Where a person's track was first seen, while they still carry their first id."""
+        hist = self.tracks.get(person.track)
+        if hist is None or not hist.t or hist.segments[0][1] != person.pid:
+            return None
+        return hist.pos[0]
 
     def _near_gate(self, pos: tuple[float, float], gate_id: str, gates: dict[str, Gate]) -> bool:
         gate = gates.get(gate_id)
