@@ -802,6 +802,24 @@ def test_shopper_stepping_in_beside_another(swapped: bool) -> None:
     check(receipts, {"acct-a": {"beer": 1}, "acct-b": {"chips": 1}})
 
 
+def test_id_taken_over_and_its_person_back_under_a_new_id_are_put_right_by_looks() -> None:
+    """A and B stand 0.5 m apart at the shelf. The camera system loses A and carries A's id
+    on B (B's own id ends); 1.5 s later A is found again under a new id. B's lost id is no
+    match for the new one (it looks like A, not B), so it starts out as nobody's; once its
+    signature is learnt it matches A's, while A's own id no longer looks like A: A gets the
+    new id back, and B (lost) the one that looks like B."""
+    scene = new_scene()
+    scene.looks = {"ta": LOOK_A, "tb": LOOK_B}
+    scene.shopper("ta", "acct-a", 2.0, [(plate_x(COLA), 4.5, 14.0)], [Reach(COLA, 11.3, 12.7)])
+    scene.pick(COLA, 12.0, 368.4)
+    scene.shopper("tb", "acct-b", 4.0, [(1.5, 6.5, 15.0)], [Reach(BEER, 12.8, 14.2)])
+    scene.pick(BEER, 13.5, 509.6)
+    scene.swap_ids("ta", "tb", 7.0)
+    scene.lose_track("tb", 7.0, 8.5, "ta-2")
+    receipts = play(scene, 26.0)
+    check(receipts, {"acct-a": {"cola": 1}, "acct-b": {"beer": 1}})
+
+
 def two_entry_scene() -> Scene:
     """:func:`new_scene` with a second entry gate, ``in-2``, 1.4 m east of ``in``: gates stand
     side by side in a store with queues."""
