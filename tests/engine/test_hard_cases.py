@@ -639,6 +639,7 @@ def test_lean_on_the_plate_another_takes_from(b_x: float) -> None:
 
 LOOK_A = (0.9, -0.4, 1.2, 0.1, -1.1, 0.5, 0.0, -0.7)
 LOOK_B = (-0.3, 0.8, -0.5, 1.0, 0.6, -0.9, 1.3, 0.2)
+LOOK_C = (0.2, 0.1, -1.2, -0.6, 0.4, 1.1, -0.8, -1.0)
 """Two people's appearance descriptors (the optional ``look`` of track frames)."""
 
 
@@ -827,6 +828,37 @@ def two_entry_scene() -> Scene:
     gates = [*scene.store.gates, Gate(id="in-2", kind="entry", center=(1.9, 0.0), width=1.0)]
     scene.store = scene.store.model_copy(update={"gates": gates})
     return scene
+
+
+def test_ids_swapped_while_looks_are_learnt_are_put_right_by_looks() -> None:
+    """A and B come in together through neighbouring gates and stop 0.25 m apart to talk;
+    their ids swap 0.45 s in, while each one's look signature is still being learnt from
+    their first 20 frames, and standing that close, motion cannot tell. The frames of each id
+    are then two people's: the signature keeps only those before the swap (a mean of both
+    would be nobody's look), and with it the looks give the ids back. Then A takes a cola
+    from plate 0 and B chips from plate 3. (C, in earlier, is there so that the spread of
+    one person's look is known.)"""
+    scene = two_entry_scene()
+    scene.looks = {"ta": LOOK_A, "tb": LOOK_B, "tc": LOOK_C}
+    scene.entry(0.0, "acct-c")
+    scene.person("tc", [(1.0, *ENTRY_XY), (3.0, 3.0, 1.5), (20.0, 3.0, 1.5), (21.0, *EXIT_XY)])
+    scene.exit(21.0)
+    scene.messages.append(EntryMsg(t=4.0, gate="in", account="acct-a"))
+    scene.messages.append(EntryMsg(t=4.0, gate="in-2", account="acct-b"))
+    a_path = [(5.0, 0.6, 0.3), (5.3, 1.2, 1.0), (8.0, 1.2, 1.0), (10.0, plate_x(COLA), STAND_Y)]
+    a_path += [(15.0, plate_x(COLA), STAND_Y), (18.0, *EXIT_XY), (18.8, 3.5, -0.5)]
+    scene.person("ta", a_path, [Reach(COLA, 12.3, 13.7)], both_hands=True)
+    scene.exit(18.0)
+    b_path = [(5.0, 1.8, 0.3), (5.3, 1.45, 1.0), (8.0, 1.45, 1.0)]
+    b_path += [(10.5, plate_x(CHIPS2), STAND_Y), (16.0, plate_x(CHIPS2), STAND_Y)]
+    b_path += [(23.0, *EXIT_XY), (23.8, 3.5, -0.5)]
+    scene.person("tb", b_path, [Reach(CHIPS2, 13.3, 14.7)], both_hands=True)
+    scene.exit(23.0)
+    scene.pick(COLA, 13.0, 368.4)
+    scene.pick(CHIPS2, 14.0, 160.9)
+    scene.swap_ids("ta", "tb", 5.45)
+    receipts = play(scene, 30.0)
+    check(receipts, {"acct-a": {"cola": 1}, "acct-b": {"chips": 1}, "acct-c": {}})
 
 
 def test_track_without_a_scan_does_not_take_the_neighbouring_gates_scan() -> None:
