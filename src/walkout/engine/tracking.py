@@ -495,6 +495,10 @@ class PeopleTracker:
             return
         frames = np.array([v for _, v in person.look_frames])
         cut = self._blend_cut(frames)
+        if cut is not None and not self._someone_near(
+            person, person.look_frames[cut - 1][0], person.look_frames[cut][0]
+        ):
+            cut = None  # ids change people only where two meet: this was a change of light
         if cut is not None:
             # the id changed people at frame ``cut``: only the frames before are this person's
             frames = frames[:cut]
@@ -505,6 +509,25 @@ class PeopleTracker:
         person.signature_frames = len(frames)
         self._look_sq += float(((frames - person.signature) ** 2).sum())
         self._look_dof += (len(frames) - 1) * frames.shape[1]
+
+    def _someone_near(self, person: Person, t0: float, t1: float) -> bool:
+        """Whether another track came within the swap zone of the person's track between
+        ``t0`` and ``t1`` (the frames either side of a cut in their look)."""
+        hist = self.tracks.get(person.track)
+        if hist is None or not hist.t:
+            return False
+        zone = self.config.swap_zone_m
+        for tid, other in self.tracks.items():
+            if tid == person.track or not other.t or other.t[-1] < t0 or other.t[0] > t1:
+                continue
+            lo = bisect.bisect_left(other.t, t0)
+            hi = bisect.bisect_right(other.t, t1)
+            for k in range(max(lo - 1, 0), min(hi + 1, len(other.t))):
+                x, y = hist.position_at(other.t[k])
+                ox, oy = other.pos[k]
+                if math.hypot(ox - x, oy - y) <= zone:
+                    return True
+        return False
 
     def _blend_cut(self, frames: FloatArray) -> int | None:
         """Where a person's first frames stop being theirs, if they do.
