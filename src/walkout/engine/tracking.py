@@ -25,7 +25,6 @@ from scipy.optimize import linear_sum_assignment  # type: ignore[import-untyped]
 
 from walkout.engine.config import EngineConfig
 from walkout.engine.store import StoreIndex
-from walkout.recording.models import Gate
 
 log = logging.getLogger(__name__)
 
@@ -503,9 +502,10 @@ class PeopleTracker:
             # the id changed people at frame ``cut``: only the frames before are this person's
             frames = frames[:cut]
             person.look_frames = person.look_frames[:cut]
-        if self._give_to_twin(person, t, frames.mean(axis=0)):
+        learnt = frames.mean(axis=0)
+        if self._give_to_twin(person, t, learnt):
             return
-        person.signature = frames.mean(axis=0)
+        person.signature = learnt
         person.signature_frames = len(frames)
         self._look_sq += float(((frames - person.signature) ** 2).sum())
         self._look_dof += (len(frames) - 1) * frames.shape[1]
@@ -556,23 +556,14 @@ class PeopleTracker:
         someone, because the ids swapped before it was learnt (as shoppers step in side by
         side). The two trade ids, and this person learns again from the id they get.
         """
-        if self._look_dof == 0:
-            return False
-        var = self._look_sq / self._look_dof
-        dims = len(learnt)
+        dims, frames = len(learnt), len(person.look_frames)
         twins = [
             (chi2, q.pid, q)
             for q in self.people.values()
             if q.inside
             and q is not person
-            and q.signature is not None
-            and len(q.signature) == dims
-            and (
-                chi2 := float(((learnt - q.signature) ** 2).sum())
-                / (var / len(person.look_frames) + var / q.signature_frames)
-            )
-            / dims
-            < TWIN_CHI2
+            and (chi2 := self._look_chi2(q, learnt, frames)) is not None
+            and chi2 / dims < TWIN_CHI2
         ]
         if not twins:
             return False
@@ -705,7 +696,7 @@ class PeopleTracker:
                 self._doubt(t, [person, lost[1][1]], note)
             person.track = track_id
             return person.pid
-        if self._near_any_gate(pos, self.store.entry_gates):
+        if at is not None:
             log.info("track %s appeared at an entry gate with no scan", track_id)
         else:
             log.warning("track %s appeared at %s with nobody lost nearby", track_id, pos)
@@ -742,16 +733,6 @@ class PeopleTracker:
         if hist is None or not hist.t or hist.segments[0][1] != person.pid:
             return None
         return hist.pos[0]
-
-    def _near_gate(self, pos: tuple[float, float], gate_id: str, gates: dict[str, Gate]) -> bool:
-        gate = gates.get(gate_id)
-        if gate is None:
-            return False
-        d = math.hypot(pos[0] - gate.center[0], pos[1] - gate.center[1])
-        return d <= self.config.entry_radius_m
-
-    def _near_any_gate(self, pos: tuple[float, float], gates: dict[str, Gate]) -> bool:
-        return any(self._near_gate(pos, g, gates) for g in gates)
 
     # -- swaps ------------------------------------------------------------------------------
 
