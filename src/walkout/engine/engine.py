@@ -26,7 +26,15 @@ from walkout.engine.cart import (
     WeightEvent,
 )
 from walkout.engine.config import EngineConfig
-from walkout.engine.fusion import Decision, decide_pick, decide_putback, putback_joint, rank_people
+from walkout.engine.fusion import (
+    NOBODY_LIKELIHOOD,
+    TAKE_GIVEN_REACH,
+    Decision,
+    decide_pick,
+    decide_putback,
+    putback_joint,
+    rank_people,
+)
 from walkout.engine.grouping import OVERLAP_SLACK_S, components, partitions
 from walkout.engine.ordering import AnyMessage, ReorderBuffer
 from walkout.engine.products import (
@@ -57,6 +65,10 @@ SHIFT_PRIOR = 0.5
 
 SHIFT_SD_G = 8.0
 """Spread of such shifts (real shelves keep 5-20 g after a touch of a neighbour)."""
+
+OFFSET_KEEP_S = 30.0
+"""How long a plate's shifts are remembered: a plate pressed or rung off its level for a while
+may later settle back, and that return is no unit (longer than any lean or ringing lasts)."""
 
 LAST_CHANGE_KEEP = 10_000
 """Accounts whose recent cart change times are remembered (for identity doubts); bounds memory."""
@@ -143,6 +155,8 @@ class Engine:
         self._next_prune_t = -math.inf
         self._next_finalize_t = math.inf
         self._next_id = 1
+        # plate -> (summed shifts since the plate last moved for a product, when last shifted)
+        self._offsets: dict[int, tuple[float, float]] = {}
 
     # -- public -----------------------------------------------------------------------------
 
@@ -301,25 +315,14 @@ class Engine:
 
     def _decide_component(self, group: list[PlateChange], out: list[Output]) -> None:
         """Cut a group of neighbouring changes into product events and shifts, then decide each."""
-        plates = tuple(c.plate for c in group)
-        people = [
-            p
-            for p in self.people.proximity(
-                list(plates),
-                min(c.t_start for c in group),
-                max(c.t_end for c in group),
-                float(np.median([c.t_step for c in group])),
-                timing=True,
-            )
-            if self._was_inside(p, min(c.t_start for c in group))
-        ]
-        ranked = rank_people(people)
+        people = self._people_at(group)
         carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
         block_cache: dict[tuple[int, int], tuple[float, str]] = {}
 
         def block(i: int, j: int) -> tuple[float, str]:
             if (i, j) not in block_cache:
-                block_cache[(i, j)] = self._block_score(group[i:j], ranked, carts)
+                near = people if j - i == len(group) else self._people_at(group[i:j])
+                block_cache[(i, j)] = self._block_score(group[i:j], near, carts)
             return block_cache[(i, j)]
 
         best: tuple[float, list[tuple[int, int]]] | None = None
@@ -334,17 +337,44 @@ class Engine:
             label = block(i, j)[1]
             if label == "shift":
                 self.stats.shifts += 1
+                for c in group[i:j]:
+                    self._offsets[c.plate] = (self._offset(c.plate, c.t_end) + c.delta_g, c.t_end)
                 continue
             # the whole group as one block: its people are the ones already looked up
             self._decide_block(group[i:j], out, people if j - i == len(group) else None)
 
+    def _people_at(self, block: list[PlateChange]) -> list[Proximity]:
+        """Who may have made a block's changes (people inside when its activity began)."""
+        t_start = min(c.t_start for c in block)
+        return [
+            p
+            for p in self.people.proximity(
+                [c.plate for c in block],
+                t_start,
+                max(c.t_end for c in block),
+                float(np.median([c.t_step for c in block])),
+                timing=True,
+            )
+            if self._was_inside(p, t_start)
+        ]
+
     def _block_score(
         self,
         block: list[PlateChange],
-        ranked: list[tuple[Proximity | None, float]],
+        people: list[Proximity],
         carts: dict[str, list[Unit]],
     ) -> tuple[float, str]:
-        """How well a block of neighbouring changes is explained as one event, or as a shift."""
+        """How well a block of neighbouring changes is explained as one event, or as a shift.
+
+        A unit taken or put back needs a hand in the plate when the weight moved; a shift (a
+        plate left a few grams off by a touch of its neighbour) needs none. So the event is
+        weighed by the chance that somebody reached in, from the hands seen.
+        """
+        ranked = rank_people(people)
+        missed = 1.0 - NOBODY_LIKELIHOOD
+        for p in people:
+            missed *= 1.0 - TAKE_GIVEN_REACH * min(p.likelihood, 1.0)
+        reached = 1.0 - missed
         plates = tuple(c.plate for c in block)
         deltas = tuple(c.delta_g for c in block)
         total = sum(deltas)
@@ -353,7 +383,12 @@ class Engine:
         else:
             size_prior = MERGE_PRIOR ** (len(block) - 1)
         rough = _rough_sd(block)
-        if total < 0:
+        if len(block) > 1 and any(d * total < 0 for d in deltas):
+            # One unit lifted (or set down) takes weight off (or puts it on) every plate it
+            # stood on: a plate that moved the other way beside it (a ringing or pressed
+            # neighbour) is no part of it, and summing it in would misweigh the unit.
+            product = 0.0
+        elif total < 0:
             hyps = self.products.pick_hypotheses(plates, -total, deltas, rough)
             product = sum(h.score for h in hyps if not h.unknown)
         else:
@@ -364,10 +399,16 @@ class Engine:
             # free (a density per extra plate), so a block is compared with split ones fairly.
             product *= (1.0 / (SPLIT_RANGE * max(abs(total), 1.0))) ** (len(block) - 1)
         shift = 1.0
-        for d in deltas:
-            shift *= SHIFT_PRIOR * normal_pdf(d, 0.0, SHIFT_SD_G)
+        for c in block:
+            d = c.delta_g
+            like = normal_pdf(d, 0.0, SHIFT_SD_G)
+            offset = self._offset(c.plate, c.t_start)
+            if offset:
+                # either a new shift, or the plate going back toward where it was before
+                like = 0.5 * (like + normal_pdf(offset + d, 0.0, SHIFT_SD_G))
+            shift *= SHIFT_PRIOR * like
         options = [
-            (size_prior * product, "event"),
+            (size_prior * reached * product, "event"),
             (shift, "shift"),
             (
                 self.products.unknown().score if len(block) == 1 else 0.0,
@@ -393,17 +434,7 @@ class Engine:
         )
         self.stats.events += 1
         if people is None:
-            people = [
-                p
-                for p in self.people.proximity(
-                    list(plates),
-                    event.t_start,
-                    event.t_end,
-                    event.t_step,
-                    timing=True,
-                )
-                if self._was_inside(p, event.t_start)
-            ]
+            people = self._people_at(block)
         rough = _rough_sd(block)
         run = (block[0].plate, block[0].t_settled) if len(block) == 1 and block[0].split else None
         if total < 0:
@@ -425,6 +456,14 @@ class Engine:
                     takers[share.person.account] = event.t_step
             while len(self._run_takers) > RUN_TAKERS_KEEP:
                 self._run_takers.popitem(last=False)
+
+    def _offset(self, plate: int, t: float) -> float:
+        """Grams the plate was left off its level by recent shifts (0 once they are old)."""
+        offset, since = self._offsets.get(plate, (0.0, -math.inf))
+        if t - since > OFFSET_KEEP_S:
+            self._offsets.pop(plate, None)
+            return 0.0
+        return offset
 
     @staticmethod
     def _one_action_per_reach(people: list[Proximity], takers: set[str]) -> list[Proximity]:
