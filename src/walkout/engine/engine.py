@@ -66,6 +66,10 @@ SHIFT_PRIOR = 0.5
 SHIFT_SD_G = 8.0
 """Spread of such shifts (real shelves keep 5-20 g after a touch of a neighbour)."""
 
+BACK_WITHIN_G = 20.0
+"""A plate this close to its level before unexplained changes has come back to it (real
+shelves keep 5-20 g after a touch): whatever lay or pressed on it left again."""
+
 OFFSET_KEEP_S = 30.0
 """How long a plate's shifts are remembered: a plate pressed or rung off its level for a while
 may later settle back, and that return is no unit (longer than any lean or ringing lasts)."""
@@ -157,6 +161,8 @@ class Engine:
         self._next_id = 1
         # plate -> (summed shifts since the plate last moved for a product, when last shifted)
         self._offsets: dict[int, tuple[float, float]] = {}
+        # plate -> (account, review reason) of its unexplained changes not yet undone
+        self._unexplained: dict[int, list[tuple[str, str]]] = {}
 
     # -- public -----------------------------------------------------------------------------
 
@@ -338,7 +344,7 @@ class Engine:
             if label == "shift":
                 self.stats.shifts += 1
                 for c in group[i:j]:
-                    self._offsets[c.plate] = (self._offset(c.plate, c.t_end) + c.delta_g, c.t_end)
+                    self._shifted(c.plate, c.delta_g, c.t_end)
                 continue
             # the whole group as one block: its people are the ones already looked up
             self._decide_block(group[i:j], out, people if j - i == len(group) else None)
@@ -458,12 +464,28 @@ class Engine:
                 self._run_takers.popitem(last=False)
 
     def _offset(self, plate: int, t: float) -> float:
-        """Grams the plate was left off its level by recent shifts (0 once they are old)."""
+        """Grams the plate was left off its level by recent shifts and unexplained changes
+        (0 once they are old)."""
         offset, since = self._offsets.get(plate, (0.0, -math.inf))
         if t - since > OFFSET_KEEP_S:
             self._offsets.pop(plate, None)
+            self._unexplained.pop(plate, None)
             return 0.0
         return offset
+
+    def _shifted(self, plate: int, delta: float, t: float) -> bool:
+        """The plate moved by ``delta`` for no unit. Returns whether it came back where it was
+        before earlier unexplained changes; their doubts then leave the carts still open."""
+        had = self._offset(plate, t)
+        offset = had + delta
+        self._offsets[plate] = (offset, t)
+        if abs(offset) > BACK_WITHIN_G or abs(had) <= BACK_WITHIN_G:
+            return False
+        for account, reason in self._unexplained.pop(plate, []):
+            cart = self.carts.get(account)
+            if cart is not None and reason in cart.review_reasons:
+                cart.review_reasons.remove(reason)
+        return True
 
     @staticmethod
     def _one_action_per_reach(people: list[Proximity], takers: set[str]) -> list[Proximity]:
@@ -509,14 +531,17 @@ class Engine:
             self.stats.unexplained += 1
             message = f"{total:+.0f} g on {', '.join(event.plates)} fits no product"
             self._alert(out, event, "unexplained", message)
+            if len(plates) == 1 and self._shifted(plates[0], total, event.t_end):
+                return  # the plate came back where it was: nothing changed hands
             # Whoever was at the plate may hold a unit the engine gave to someone else (or
             # put back one it never saw taken): their receipts are not to be trusted blindly.
             for near, chance in decision.person_alternatives:
                 cart = self.carts.get(near.account or "")
                 if cart is not None and chance > 1.0 - self.config.review_below:
-                    cart.review_reasons.append(
-                        f"event {event.event_id} at t={event.t_end:.1f}: {message}"
-                    )
+                    reason = f"event {event.event_id} at t={event.t_end:.1f}: {message}"
+                    cart.review_reasons.append(reason)
+                    if len(plates) == 1:
+                        self._unexplained.setdefault(plates[0], []).append((cart.account, reason))
             return
         whole = decision.hypothesis
         if is_pick:

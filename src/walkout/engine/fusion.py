@@ -157,6 +157,8 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
         ((actors[a], pr / grand) for a, pr in per_actor.items() if actors[a] is not None),
         key=lambda x: -x[1],
     )
+    if hyp.unknown:
+        person_alts = _present(people)
     return Decision(
         hypothesis=hyp,
         shares=shares,
@@ -249,15 +251,22 @@ def decide_putback(
         sum(u.weight_g for u in units),
         shares[0].hypothesis.unknown,
     )
+    person_alts = [
+        (by_pid[pid], pr) for pid, pr in sorted(people_post.items(), key=lambda x: -x[1])
+    ]
     return Decision(
         hypothesis=whole,
         shares=shares,
         confidence=same,
         product_alternatives=tuple((_merged(options[i][0]), probs[i]) for i in order[:5]),
-        person_alternatives=tuple(
-            (by_pid[pid], pr) for pid, pr in sorted(people_post.items(), key=lambda x: -x[1])[:5]
-        ),
+        person_alternatives=tuple(_present(people) if whole.unknown else person_alts[:5]),
     )
+
+
+def _present(people: list[Proximity]) -> list[tuple[Proximity, float]]:
+    """Who was at the plate, by hands and bodies alone: for a change no product explains,
+    whoever made it may hold a unit the engine gave to someone else, or never saw taken."""
+    return [(p, pr) for p, pr in rank_people(people) if p is not None][:5]
 
 
 def _merged(shares: tuple[Share, ...]) -> Hypothesis:
