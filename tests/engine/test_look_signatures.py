@@ -50,3 +50,25 @@ def test_a_change_of_light_with_nobody_near_is_not_taken_for_a_swap() -> None:
     second = next(p for p in tracker.people.values() if p.account == "acct-2")
     assert second.signature is not None
     assert second.signature_frames == 20
+
+
+def test_a_leaver_whose_id_never_showed_a_look_is_told_by_the_look_at_the_exit() -> None:
+    """Shopper C's id showed no look from the entry on (the camera had no clear view), so
+    C's look was never learnt. Half a second before the exit the id shows a look that is
+    plainly shopper A's, whose own id is dark across the store: ids changed people unseen,
+    and it is A who leaves, not C."""
+    tracker = PeopleTracker(StoreIndex(small_store()), EngineConfig())
+    rng = np.random.default_rng(11)
+    look_a = np.array([0.9, -0.4, 1.2, 0.1, -1.1, 0.5])
+    walk_in(tracker, "t1", "acct-1", 1.0, look_a, rng)
+    tracker.on_entry(8.5, "in", "acct-3")
+    for k in range(90):  # A's id walks off and stands; C's id from the entry to the exit
+        t = round(4.0 + 0.1 * k, 3)
+        tracker.on_track(t, "t1", (0.5 + min(0.05 * k, 2.0), 2.62), (), None)
+        if t >= 9.0:
+            look = tuple(np.round(look_a + rng.normal(0.0, 0.3, 6), 2)) if t >= 12.5 else None
+            tracker.on_track(t, "t3", (0.5 + 0.075 * (k - 50), 0.6 - 0.01 * (k - 50)), (), look)
+    assert next(p for p in tracker.people.values() if p.track == "t3").account == "acct-3"
+    leaving = tracker.on_exit(12.95, "out")
+    assert leaving is not None
+    assert leaving.account == "acct-1"

@@ -367,10 +367,14 @@ class PeopleTracker:
         often, moments before anyone could judge it. If someone else inside fits that track's
         look clearly better than its holder, they are the one leaving, and the two trade ids."""
         seen = self._current_look(nearest, t, EXIT_LOOK_S, min_frames=3)
-        own = None if seen is None else self._look_chi2(nearest, *seen)
-        if own is None or seen is None:
+        if seen is None:
             return nearest
         dims = len(seen[0])
+        own = self._look_chi2(nearest, *seen)
+        if own is None:
+            # the holder's look was never learnt (their id changed people while it was): only
+            # someone who is plainly this look can be the one leaving instead
+            own = (TWIN_CHI2 + LOOK_MARGIN) * dims
         # anyone inside may be the one: their own id may have been lost or taken elsewhere
         fits = [
             (chi2, q.pid, q)
