@@ -490,14 +490,7 @@ ONE_PLATE_BACK = {
 
 @pytest.mark.parametrize(
     ("gap_s", "b_move", "want_a", "want_b"),
-    cases(
-        ONE_PLATE_BACK,
-        xfail={
-            "A puts back as B takes another, 0.9 s apart": "A's +367 g put-back and B's "
-            "-369 g lift 0.9 s later are detected as one net change of about -2 g, i.e. "
-            "nothing: A keeps the cola and B is charged one instead of two, not reviewed.",
-        },
-    ),
+    cases(ONE_PLATE_BACK),
 )
 def test_crowding_one_plate_putbacks(
     gap_s: float, b_move: int, want_a: Items, want_b: Items

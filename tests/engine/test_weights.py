@@ -133,3 +133,31 @@ def test_a_pressing_hand_does_not_cut_a_lift() -> None:
     assert len(changes) == 1
     assert not changes[0].split
     assert changes[0].delta_g == pytest.approx(-368.0, abs=3.0)
+
+
+def test_a_unit_set_down_and_another_lifted_in_one_run_back_where_it_began() -> None:
+    """A unit set down and another lifted 0.9 s later on a ringing plate, by two hands: the
+    run ends where it began, yet holds two steps, which no single cut finds (the means
+    either side of any one cut differ by less than a unit)."""
+    sig = base()
+    ts = np.arange(len(sig)) / RATE
+    sig[ts >= 5.0, 1] += 367.0
+    sig[ts >= 5.9, 1] -= 369.0
+    touch(sig, 1, 4.8, 8.0, 60.0, hz=7.0)
+    press(sig, 1, 4.6, 60.0)
+    changes = detect_split(sig, 200.0)
+    assert [round(c.delta_g / 368.0) for c in changes] == [1, -1]
+    assert changes[0].t_step == pytest.approx(5.0, abs=0.15)
+    assert changes[1].t_step == pytest.approx(5.9, abs=0.15)
+
+
+def test_a_plate_wobbling_hard_and_slowly_is_no_level_between_steps() -> None:
+    """A loose shelf's plate wobbles by up to 250 g at 1.2 Hz for 4 s and nothing is taken
+    (beats of ringing from stacked shelves): half a wobble lasts as long as a level must, but
+    it is no flat level, so no unit was set down and lifted again."""
+    sig = base()
+    ts = np.arange(len(sig)) / RATE
+    m = (ts >= 5.0) & (ts <= 9.0)
+    x = ts[m] - 5.0
+    sig[m, 1] += 250.0 * np.sin(2 * np.pi * 1.2 * x) * np.exp(-x / 3.0)
+    assert detect_split(sig, 100.0) == []

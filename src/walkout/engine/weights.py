@@ -28,6 +28,12 @@ from walkout.engine.store import ShelfIndex
 FloatArray = NDArray[np.float64]
 
 
+BUMP_SPREAD = 0.5
+"""A level a run leaves and comes back to counts only if its spread (robust sd) is below this
+share of its height: a held unit's level rings far less than that, a plate wobbling hard and
+slowly (beats of ringing on a loose shelf) does not, though half a wobble lasts long enough."""
+
+
 @dataclass(frozen=True, slots=True)
 class PlateChange:
     """A settled net change of one plate's load.
@@ -350,9 +356,26 @@ class ShelfDetector:
             t_step = float(times[min(int(old_side[-1]) + 1, w)])
         self.active[col] = False
         delta = level - before
-        if abs(delta) < self.min_step_g:
+        whole = PlateChange(
+            plate=self.shelf.plates[col],
+            t_start=t_start,
+            t_step=t_step,
+            t_end=max(t_still, t_step),
+            t_settled=float(times[w + n - 1]),
+            delta_g=delta,
+            level_before_g=before,
+            peak_dev_g=max(peak, earlier_peak),
+        )
+        null = abs(delta) < self.min_step_g
+        parts = self._split(
+            whole, held_level, raw[: w + 1], times[: w + 1], self._split_min[col], flat_only=null
+        )
+        if null and len(parts) != 2:
             # Back where it was, or a hand resting still for a moment: keep the old baseline
             # (slow drift is followed while quiet), so a press that looked still is no step.
+            # (A run back where it began that held one flat level a unit away for a while, a
+            # unit set down and another lifted by two hands, is cut into its two steps; more
+            # levels than that are a plate wobbling, not units coming and going.)
             self.stats.null_changes += 1
             if prefix:  # the held run's earlier steps stand
                 t_settled = float(times[w + n - 1])
@@ -360,18 +383,6 @@ class ShelfDetector:
             return int(end_abs)
         self.baseline[col] = level
         self.stats.changes += 1
-        t_still = max(t_still, t_step)
-        whole = PlateChange(
-            plate=self.shelf.plates[col],
-            t_start=t_start,
-            t_step=t_step,
-            t_end=t_still,
-            t_settled=float(times[w + n - 1]),
-            delta_g=delta,
-            level_before_g=before,
-            peak_dev_g=max(peak, earlier_peak),
-        )
-        parts = self._split(whole, held_level, raw[: w + 1], times[: w + 1], self._split_min[col])
         self._tentative[col] = [replace(c, t_settled=whole.t_settled) for c in prefix] + parts
         return int(end_abs)
 
@@ -382,9 +393,13 @@ class ShelfDetector:
         values: FloatArray,
         times: FloatArray,
         min_step: float,
+        flat_only: bool = False,
     ) -> list[PlateChange]:
         """Cut a run of activity into the steps it holds: levels that lasted a while between
         them, however much the plate rang, each at least ``min_step`` from the next.
+
+        ``flat_only``: cut only if every level between the steps held flat (for a run that
+        ends where it began, which a plate wobbling hard and slowly makes too).
 
         ``held``: the level a held run settled at, and when it was reached, if this run
         continues it (the run starts there, not at the baseline).
@@ -408,11 +423,13 @@ class ShelfDetector:
         # (and a held run's level), last the settled level. at[i]: when level i was reached.
         levels: list[float] = [before]
         errs: list[float] = [0.0]
+        spreads: list[float] = [0.0]  # robust sd of the readings of each level between cuts
         at: list[float] = [whole.t_start]
         span: list[int] = [min_len]
         if held is not None:
             levels.append(held[0])
             errs.append(0.0)
+            spreads.append(0.0)
             at.append(held[1])
             span.append(min_len)
         last = len(bounds) - 2
@@ -421,11 +438,13 @@ class ShelfDetector:
             if i == last:
                 levels.append(after)
                 errs.append(0.0)
+                spreads.append(0.0)
             else:
                 part = (
                     padded[lo + guard : hi - guard] if hi - lo >= 2 * guard + 3 else padded[lo:hi]
                 )
                 levels.append(float(np.median(part)))
+                spreads.append(1.4826 * float(np.median(np.abs(part - levels[-1]))))
                 noise = float(np.std(part)) / math.sqrt(max(len(part) / 3.0, 1.0))
                 errs.append(math.hypot(noise, cfg.split_level_sd_g))
             at.append(float(times[min(max(lo - min_len, 0), len(times) - 1)]))
@@ -434,6 +453,7 @@ class ShelfDetector:
             gap = np.abs(values - front) > abs(after - front) / 2.0
             levels.append(after)
             errs.append(0.0)
+            spreads.append(0.0)
             at.append(float(times[int(np.argmax(gap))]) if gap.any() else float(times[-1]))
             span.append(len(values))
         # merge levels too close to be a unit apart, the closest pair first (never the
@@ -454,9 +474,15 @@ class ShelfDetector:
             out_of = abs(levels[drop + 1] - levels[drop])
             if into > out_of:
                 at[drop + 1] = at[drop]
-            for seq in (levels, errs, at, span):
+            for seq in (levels, errs, at, span, spreads):
                 del seq[drop]
         if len(levels) < 3:
+            return [whole]
+        if flat_only and any(
+            spreads[k]
+            > BUMP_SPREAD * min(abs(levels[k] - levels[k - 1]), abs(levels[k + 1] - levels[k]))
+            for k in range(1, len(levels) - 1)
+        ):
             return [whole]
         out = []
         last = len(levels) - 1
@@ -534,8 +560,52 @@ def find_steps(values: FloatArray, min_step: float, min_len: int) -> list[int]:
         gain = k * (m - k) * (left - right) ** 2
         i = int(np.argmax(gain))
         if abs(left[i] - right[i]) < min_step:
+            bump = _find_bump(values[a:b], min_step, min_len)
+            if bump is not None:  # no single cut, but a level in the middle: two cuts
+                lo, hi = a + bump[0], a + bump[1]
+                cuts.extend([lo, hi])
+                stack.extend([(a, lo), (lo, hi), (hi, b)])
             continue
         cut = a + int(k[i])
         cuts.append(cut)
         stack.extend([(a, cut), (cut, b)])
     return sorted(cuts)
+
+
+def _find_bump(values: FloatArray, min_step: float, min_len: int) -> tuple[int, int] | None:
+    """The stretch ``[i, j)`` whose level stands out most from the rest, if it stands out by
+    ``min_step`` from both sides, each side lasting ``min_len`` samples, itself too.
+
+    One cut cannot find a level that a run leaves and comes back to (a unit set down and
+    another lifted a second later, by two hands): the means either side of any single cut
+    differ by less than the level does.
+    """
+    m = len(values)
+    if m < 3 * min_len:
+        return None
+    cs = np.concatenate([[0.0], np.cumsum(values)])
+    i = np.arange(min_len, m - 2 * min_len + 1)[:, None]
+    j = np.arange(2 * min_len, m - min_len + 1)[None, :]
+    n_in = j - i
+    valid = n_in >= min_len
+    inner = (cs[j] - cs[i]) / np.maximum(n_in, 1)
+    outer = (cs[-1] - (cs[j] - cs[i])) / (m - n_in)
+    gain = np.where(valid, n_in * (m - n_in) * (inner - outer) ** 2, -1.0)
+    a, b = np.unravel_index(int(np.argmax(gain)), gain.shape)
+    lo, hi = int(i[a, 0]), int(j[0, b])
+    if gain[a, b] < 0:
+        return None
+    mean_in = inner[a, b]
+    if min(abs(mean_in - cs[lo] / lo), abs(mean_in - (cs[-1] - cs[hi]) / (m - hi))) < min_step:
+        return None
+    # judged by medians (a spike moves a mean by tens of grams), and the level must have
+    # held: a plate ringing hard beats slowly enough to pass for a level, but not a flat one
+    middle = values[lo:hi]
+    level = float(np.median(middle))
+    height = min(
+        abs(level - float(np.median(values[:lo]))), abs(level - float(np.median(values[hi:])))
+    )
+    spread = 1.4826 * float(np.median(np.abs(middle - level)))
+    if height < min_step or spread > BUMP_SPREAD * height:
+        return None
+    return lo, hi
