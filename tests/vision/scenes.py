@@ -64,3 +64,22 @@ def scene(persons: list[PersonPath], store: StoreLayout | None = None, **kw: obj
     store = store or tiny_store()
     assert store.cameras
     return Scene(store, store.cameras, persons, seed=1, floor=FLOOR, duration_s=10, **kw)  # type: ignore[arg-type]
+
+
+def reacher_with_neighbour(store: StoreLayout, gap_m: float = 0.3) -> list[PersonPath]:
+    """Two people standing side by side ``gap_m`` apart in front of the shelf, facing it.
+
+    The first walks up from the south and reaches into plate 0 from 3.5 to 4.5 s with the
+    hand on the neighbour's side, so the arm rises between the two bodies; the neighbour
+    walks in from the east and only stands there.
+    """
+    plate = store.plates[0]
+    stand = (plate.center[0], plate.center[1] - 0.6)
+    a = walker(0, (stand[0], 1.0), stand, 0.3, speed=1.0)
+    a.at(6.0, *stand, math.pi / 2)
+    hand = (plate.center[0], plate.center[1] + 0.05, plate.center[2] + 0.08)
+    a.reaches.append(Reach(0, 0, 3.5, 4.5, hand))
+    beside = (stand[0] - gap_m, stand[1])
+    b = walker(1, (5.8, stand[1]), beside, 0.3, speed=1.0)
+    b.at(6.0, *beside, math.pi / 2)
+    return [a, b]

@@ -10,7 +10,7 @@ from walkout.vision.fuse import FloorPerson
 from walkout.vision.pipeline import CameraStage
 from walkout.vision.tracker import Tracker
 
-from .scenes import crossing, reacher, scene, tiny_store
+from .scenes import crossing, reacher, reacher_with_neighbour, scene, tiny_store
 
 
 def _run(persons: list, t1: float) -> tuple[list, list]:  # type: ignore[type-arg]
@@ -63,6 +63,31 @@ def test_reaching_hand_is_reported_on_the_plate() -> None:
         for h in m.get("hands", []):
             assert np.linalg.norm(np.array(h[:2]) - np.array(m["pos"])) < 0.3
             assert h[2] < 0.9
+
+
+def test_a_reaching_hand_is_not_given_to_the_neighbour_beside() -> None:
+    """Two shoppers stand 0.3 m apart and one reaches into a plate, the arm rising between
+    them: one camera sees the arm nearer the neighbour's body. The hand in the plate is the
+    reacher's track's, and the neighbour's never (the engine would split the pick)."""
+    store = tiny_store()
+    out, truth = _run(reacher_with_neighbour(store, 0.3), 4.5)
+    reacher_has, neighbour_has, frames, both = 0, 0, 0, 0
+    for msgs, frame in zip(out, truth, strict=True):
+        if not 3.6 <= frame.t <= 4.4:
+            continue
+        frames += 1
+        hand = frame.hands[0, 0, :2]
+        pos = np.array([m["pos"] for m in msgs]).reshape(-1, 2)
+        both += all(np.linalg.norm(pos - xy, axis=1).min(initial=9.0) < 0.3 for xy in frame.xy)
+        for m in msgs:
+            who = int(np.argmin(np.linalg.norm(frame.xy - np.array(m["pos"]), axis=1)))
+            hands = np.array(m.get("hands", [])).reshape(-1, 3)
+            at_plate = bool((np.linalg.norm(hands[:, :2] - hand, axis=1) < 0.15).any())
+            reacher_has += at_plate and who == 0
+            neighbour_has += at_plate and who == 1
+    assert frames >= 8 and both == frames, "both are tracked all along"
+    assert reacher_has >= 0.7 * frames, f"the reacher's hand is seen: {reacher_has}/{frames}"
+    assert neighbour_has == 0, f"the neighbour has the hand in {neighbour_has}/{frames} frames"
 
 
 def test_short_gap_keeps_the_id() -> None:

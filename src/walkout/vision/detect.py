@@ -145,6 +145,7 @@ class BackgroundDetector:
         min_core_fraction: float = 0.55,
         arm_out_m: float = 0.12,
         same_body_m: float = 0.3,
+        colour_margin: float = 30.0,
     ) -> None:
         """Args:
         camera: The camera whose frames come in (its size and scale at shoulder height).
@@ -161,7 +162,12 @@ class BackgroundDetector:
         arm_out_m: A hand must stick out this far beyond the body's outline to count.
         same_body_m: Two peaks closer than this on the floor are one person; larger splits
             fewer bodies but merges people who stand face to face.
+        colour_margin: Where an arm region touches two bodies, a pixel goes to the body whose
+            clothes it is this much nearer in colour (grey levels, BGR) than the other's;
+            otherwise to the nearer body. Lower trusts noise and shading, higher falls back
+            on distance, which gives an arm reaching past a neighbour's shoulder to them.
         """
+        self.colour_margin = colour_margin
         self.same_body_m = same_body_m
         self.camera = camera
         self.size = (camera.width, camera.height)
@@ -262,8 +268,8 @@ class BackgroundDetector:
         if len(self._expected) >= 2:
             centres, radii = self._split(mask, dist, centres, radii)
         scores = np.clip(radii / self.core_px, 0.0, 1.0)
-        hands, owner = self._hands(mask, centres)
         colours = self._colours(mask, norm, centres)
+        hands, owner = self._hands(mask, centres, norm, colours)
         return Detections(
             colours=colours,
             looks=self._looks(colours, self._head_colours(mask, norm, centres)),
@@ -408,9 +414,19 @@ class BackgroundDetector:
         return [k for i, k in enumerate(keep) if i not in heads]
 
     def _hands(
-        self, mask: NDArray[np.uint8], centres: FloatArray
-    ) -> tuple[FloatArray, NDArray[np.int64]]:
-        """Tips of what sticks out of the bodies: for each person at most two arms."""
+        self, mask: NDArray[np.uint8], centres: FloatArray,
+        norm: NDArray[np.float32] | None = None, colours: FloatArray | None = None,
+    ) -> tuple[FloatArray, NDArray[np.int64]]:  # fmt: skip
+        """Tips of what sticks out of the bodies: for each person at most two arms.
+
+        What is left of the mask once every body's disk (and head) is taken out is cut into
+        pieces, one per body it touches: two people within half a metre leave one piece
+        holding both their arms (and the ends of their shoulders), whose single tip and single
+        owner gave one of them the other's hand. Each pixel goes to the body it is coloured
+        like, when the colours of the bodies it touches tell them apart (an arm is its
+        sleeve's colour), else to the nearest body; each piece that touches its body and
+        sticks out far enough is an arm.
+        """
         bodies = np.zeros_like(mask)
         r = round(self.body_px)
         full = (centres + 0.5) * self.ds - 0.5
@@ -428,23 +444,31 @@ class BackgroundDetector:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(arms, connectivity=8)
         found: list[tuple[int, float, FloatArray]] = []
         min_area = max(4.0, 0.5 * self.arm_px)
+        smooth = cv2.blur(norm, (3, 3)) if norm is not None else None
         for lab in range(1, n):
             if stats[lab, cv2.CC_STAT_AREA] < min_area:
                 continue
             ys, xs = np.nonzero(labels == lab)
             pix = np.stack([xs, ys], axis=1).astype(float)
             d = np.linalg.norm(pix[:, None, :] - centres[None, :, :], axis=2)
-            owner = int(np.argmin(d.min(axis=0)))
-            near = float(d[:, owner].min())
-            far = int(np.argmax(d[:, owner]))
-            reach = float(d[far, owner])
-            if near > r + 2 or reach < r + self.arm_px:
-                continue  # not attached to a body, or not sticking out far enough
-            tip = pix[far]
-            # the tip of the mask is the hand's far edge; step back to its middle
-            back = centres[owner] - tip
-            tip = tip + back / max(np.linalg.norm(back), 1e-6) * min(2.0, 0.3 * self.arm_px)
-            found.append((owner, reach, tip))
+            touching = np.nonzero(d.min(axis=0) <= r + 2)[0]
+            if len(touching) < 2:
+                pieces = [(int(np.argmin(d.min(axis=0))), np.arange(len(pix)))]
+            else:
+                pieces = self._pieces(pix, d, touching, smooth, colours)
+            for owner, sel in pieces:
+                if len(sel) < min_area:
+                    continue
+                near = float(d[sel, owner].min())
+                far = int(sel[np.argmax(d[sel, owner])])
+                reach = float(d[far, owner])
+                if near > r + 2 or reach < r + self.arm_px:
+                    continue  # not attached to a body, or not sticking out far enough
+                tip = pix[far]
+                # the tip of the mask is the hand's far edge; step back to its middle
+                back = centres[owner] - tip
+                tip = tip + back / max(np.linalg.norm(back), 1e-6) * min(2.0, 0.3 * self.arm_px)
+                found.append((owner, reach, tip))
         kept: list[tuple[int, float, FloatArray]] = []
         for person in range(len(centres)):
             mine = sorted((f for f in found if f[0] == person), key=lambda f: -f[1])
@@ -452,3 +476,33 @@ class BackgroundDetector:
         if not kept:
             return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         return np.array([k[2] for k in kept]), np.array([k[0] for k in kept], dtype=np.int64)
+
+    def _pieces(
+        self, pix: FloatArray, d: FloatArray, touching: NDArray[np.int64],
+        smooth: NDArray[np.float32] | None, colours: FloatArray | None,
+    ) -> list[tuple[int, NDArray[np.int64]]]:  # fmt: skip
+        """Cut pixels of one arm region that touches several bodies into connected pieces,
+        each with its body: by colour where the bodies' clothes differ, else the nearest."""
+        own = touching[np.argmin(d[:, touching], axis=1)]
+        if smooth is not None and colours is not None:
+            cols = colours[touching]
+            known = ~np.isnan(cols).any(axis=1)
+            if known.sum() >= 2:
+                px = smooth[pix[:, 1].astype(int), pix[:, 0].astype(int)].astype(float)
+                cd = np.linalg.norm(px[:, None, :] - cols[None, known, :], axis=2)
+                order = np.sort(cd, axis=1)
+                clear = order[:, 1] - order[:, 0] > self.colour_margin
+                own = np.where(clear, touching[known][np.argmin(cd, axis=1)], own)
+        x0, y0 = pix.min(axis=0).astype(int)
+        x1, y1 = pix.max(axis=0).astype(int)
+        out: list[tuple[int, NDArray[np.int64]]] = []
+        for body in touching:
+            sel = np.nonzero(own == body)[0]
+            if not len(sel):
+                continue
+            img = np.zeros((y1 - y0 + 1, x1 - x0 + 1), np.uint8)
+            img[pix[sel, 1].astype(int) - y0, pix[sel, 0].astype(int) - x0] = 1
+            m, lab = cv2.connectedComponents(img, connectivity=8)
+            part = lab[pix[sel, 1].astype(int) - y0, pix[sel, 0].astype(int) - x0]
+            out += [(int(body), sel[part == k]) for k in range(1, m)]
+        return out

@@ -15,7 +15,7 @@ is put at the height that gives the arm its usual reach, and at the runner-up he
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -93,6 +93,8 @@ class Fusion:
         min_reach_m: float = 0.4,
         arm_m: float = 0.6,
         stacked_both: bool = True,
+        hand_nearer_m: float = 0.1,
+        same_hand_m: float = 0.06,
     ) -> None:
         """Args:
         cameras: The cameras, in the order detections will be given.
@@ -108,7 +110,13 @@ class Fusion:
         arm_m: Usual reach from the body to a hand in a plate, on the floor; picks among
             stacked plates for a hand one camera sees. 0 drops such hands instead.
         stacked_both: Report such a hand at the two likeliest heights, not one.
+        hand_nearer_m: A fused hand this much nearer another fused body (on the floor) than
+            its own is given to that body; 0 keeps each hand with the detection it came with.
+            Smaller moves hands of two people reaching side by side into one plate.
+        same_hand_m: Hand points of two bodies closer than this are one hand (two people's
+            hands in one plate are a hand's width apart); it goes to the nearer body.
         """
+        self.hand_nearer_m, self.same_hand_m = hand_nearer_m, same_hand_m
         self.min_reach_m = min_reach_m
         self.max_reach_m = max_reach_m
         self.arm_m, self.stacked_both = arm_m, stacked_both
@@ -141,7 +149,41 @@ class Fusion:
                 clusters[best].append(s)
                 w = np.array([m.weight for m in clusters[best]])
                 centres[best] = np.average([m.xy for m in clusters[best]], axis=0, weights=w)
-        return [self._person(members, c) for members, c in zip(clusters, centres, strict=True)]
+        people = [self._person(members, c) for members, c in zip(clusters, centres, strict=True)]
+        return self._nearest_hands(people)
+
+    def _nearest_hands(self, people: list[FloorPerson]) -> list[FloorPerson]:
+        """Each hand to the body it is clearly nearest on the floor, over all cameras.
+
+        A camera gives an arm to the body nearest it in that camera's picture; with two people
+        within half a metre that is often the neighbour (an arm rising between them, a body
+        seen obliquely), and the hand then rides with the wrong person through fusion. On the
+        floor, with every camera's bodies fused and triangulated, a hand more than
+        ``hand_nearer_m`` nearer another body is that body's; and one hand reported on two
+        bodies (points within ``same_hand_m``: two cameras gave it to different bodies) is
+        the nearer body's only.
+        """
+        if len(people) < 2 or not self.hand_nearer_m:
+            return people
+        bodies = np.array([p.xy for p in people])
+        points = [(i, h) for i, p in enumerate(people) for h in p.hands]
+        given: list[list[FloatArray]] = [[] for _ in people]
+        moved = False
+        for i, h in points:
+            d = np.linalg.norm(bodies - h[:2], axis=1)
+            j = int(np.argmin(d))
+            twin = any(k != i and np.linalg.norm(h - q) < self.same_hand_m for k, q in points)
+            if j != i and (twin or d[i] - d[j] > self.hand_nearer_m):
+                moved = True
+            else:
+                j = i
+            if all(np.linalg.norm(h - q) > 0.12 for q in given[j]):
+                given[j].append(h)
+        if not moved:
+            return people
+        return [
+            replace(p, hands=np.array(given[i][:2]).reshape(-1, 3)) for i, p in enumerate(people)
+        ]
 
     def _observations(self, detections: list[Detections]) -> list[_Seen]:
         if len(detections) != len(self.cameras):
