@@ -74,6 +74,11 @@ OFFSET_KEEP_S = 30.0
 """How long a plate's shifts are remembered: a plate pressed or rung off its level for a while
 may later settle back, and that return is no unit (longer than any lean or ringing lasts)."""
 
+RIVAL_MIN = 0.05
+"""Rivals of an unsure put-back are left on the plate as units that may lie there when a unit of
+their product is this likely to have been the one put back (two like units of one cart share
+that chance between them)."""
+
 LAST_CHANGE_KEEP = 10_000
 """Accounts whose recent cart change times are remembered (for identity doubts); bounds memory."""
 
@@ -595,6 +600,7 @@ class Engine:
                 )
                 cart.remove(hyp.units, change)
                 self.products.put(plates, hyp.units, sure=decision.confidence)
+                self._leave_rivals(plates, hyp, decision)
                 for plate in plates:
                     self._set_split_min(plate)
                 self.stats.putbacks += 1
@@ -606,6 +612,31 @@ class Engine:
                 self._last_change.popitem(last=False)
             if decision.confidence < self.config.review_below:
                 self._flag_review(change, decision)
+
+    def _leave_rivals(self, plates: tuple[int, ...], back: Hypothesis, decision: Decision) -> None:
+        """An unsure put-back that went home (into the plate's planogram stock) may have been
+        another unit of the cart, misplaced here: leave each likely rival on the plate as a
+        unit that may lie there, so whoever takes its weight later is unsure too. (A unit put
+        back misplaced carries the doubt itself: ``sku_confidence``.)"""
+        if decision.confidence >= self.config.review_below:
+            return
+        home = {s for p in plates for s in self.store.planogram[p]}
+        if any(u.sku not in home for u in back.units):
+            return
+        chosen = {u.uid for u in back.units}
+        rivals = [
+            (alt.units[0], chance)
+            for alt, chance in decision.product_alternatives
+            if len(alt.units) == 1 and alt.units[0].uid not in chosen
+            if alt.units[0].sku not in home
+        ]
+        by_sku: dict[str, float] = {}
+        for unit, chance in rivals:
+            by_sku[unit.sku] = by_sku.get(unit.sku, 0.0) + chance
+        for unit, chance in rivals:
+            if by_sku[unit.sku] >= RIVAL_MIN:
+                self.products.maybe_here(plates[0], unit, chance)
+                self._set_split_min(plates[0])
 
     def _set_split_min(self, plate: int) -> None:
         """Let runs on a plate be cut into steps as light as a share of the lightest unit lying

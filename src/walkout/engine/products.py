@@ -47,6 +47,7 @@ class Unit:
     weight_g: float
     weight_sd_g: float
     sku_confidence: float = 1.0  # below 1 when a put-back could have been another unit
+    exists: float = 1.0  # below 1 for a unit that may lie here: an unsure put-back's rival
 
 
 @dataclass(slots=True)
@@ -100,6 +101,7 @@ class ProductModel:
         self._n: dict[str, int] = {}
         self._next_uid = 1
         self._initialised: set[int] = set()
+        self._maybe: dict[int, int] = {}  # uid of a unit that may lie on a plate -> the plate
 
     # -- unit weights -----------------------------------------------------------------------
 
@@ -234,7 +236,9 @@ class ProductModel:
             if unit is not None:
                 mean += unit.weight_g
                 var += unit.weight_sd_g**2
-                prior *= LOOSE_PRIOR
+                # a rival of a put-back, if there, was set down last, on top where the next
+                # hand goes: as likely taken as a unit of the plate's own products
+                prior *= LOOSE_PRIOR if unit.exists >= 1.0 else unit.exists
                 units.append(unit)
             else:
                 mu, se = self.mean_weight(sku)
@@ -275,6 +279,7 @@ class ProductModel:
                 if sku in self.stock[p].counts:
                     self.stock[p].counts[sku] = max(0.0, self.stock[p].counts[sku] - k)
         for unit in hyp.units:
+            self._maybe.pop(unit.uid, None)
             for p in plates:
                 self.stock[p].loose.pop(unit.uid, None)
 
@@ -285,6 +290,7 @@ class ProductModel:
         that doubt to whoever takes it next.
         """
         for unit in units:
+            self.forget_maybe(unit.uid)
             home = [p for p in plates if unit.sku in self.stock[p].counts]
             if home:
                 for p in home:
@@ -292,6 +298,18 @@ class ProductModel:
             else:
                 loose = replace(unit, sku_confidence=unit.sku_confidence * sure)
                 self.stock[plates[0]].loose[unit.uid] = loose
+
+    def maybe_here(self, plate: int, unit: Unit, chance: float) -> None:
+        """A unit that may lie on ``plate`` (``chance``): the rival of an unsure put-back that
+        went home. Whoever takes that much weight from the plate may hold it."""
+        self.stock[plate].loose[unit.uid] = replace(unit, exists=chance)
+        self._maybe[unit.uid] = plate
+
+    def forget_maybe(self, uid: int) -> None:
+        """The unit was seen elsewhere (put back again): it does not lie where it might."""
+        plate = self._maybe.pop(uid, None)
+        if plate is not None:
+            self.stock[plate].loose.pop(uid, None)
 
 
 def _ranked(hyps: list[Hypothesis]) -> list[Hypothesis]:
