@@ -49,3 +49,24 @@ def test_a_neighbour_pressed_on_and_let_go_is_no_pick() -> None:
     scene.shopper("ta", "acct-a", 2.0, [(plate_x(BEER), 4.5, 10.5)], [Reach(BEER, 5.3, 6.7)])
     receipts = play(scene, 18.0)
     check(receipts, {"acct-a": {"beer": 1}}, reviewed={"acct-a": False})
+
+
+def test_a_unit_weighed_with_a_neighbours_shift_still_matches_its_put_back() -> None:
+    """A lifts a light beer (475 g: units run a few percent off the listed 510 g) while the
+    cola plate beside it is left 22 g lighter by the touch. Summed, the two read 497 g, which
+    fits a beer better than 475 g does, so they are taken for one unit leaning across; but
+    whether the 22 g were the beer's is unknown, so the unit's weight is no surer than that,
+    and when A puts the beer back (+475 g) it is the beer in A's cart that came back."""
+    scene = new_scene()
+    scene.pick(BEER, 6.0, 475.0)
+    scene.load.setdefault(COLA, []).append((6.1, -22.0))
+    scene.put(BEER, 11.0, 475.0)
+    scene.shopper(
+        "ta",
+        "acct-a",
+        2.0,
+        [(plate_x(BEER), 4.5, 12.5)],
+        [Reach(BEER, 5.3, 6.7), Reach(BEER, 10.3, 11.7)],
+    )
+    receipts = play(scene, 20.0)
+    check(receipts, {"acct-a": {}}, reviewed={"acct-a": False})

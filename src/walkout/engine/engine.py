@@ -459,7 +459,7 @@ class Engine:
         else:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
             decision = decide_putback(self.products, plates, total, people, carts, rough)
-        self._apply(event, plates, total, decision, out, rough > 0)
+        self._apply(event, plates, total, decision, out, rough > 0, self._merged_sd(block))
         if run is not None and not decision.unknown:
             takers = self._run_takers.setdefault(run, {})
             for share in decision.shares:
@@ -517,11 +517,13 @@ class Engine:
         decision: Decision,
         out: list[Output],
         rough: bool = False,
+        merged_sd: float = 0.0,
     ) -> None:
         """Move units between plates and carts as decided; alert where no cart can take them.
 
         ``rough``: the change was read between steps of one run, not between still windows,
-        so its weight is no scale reading of the units.
+        so its weight is no scale reading of the units. ``merged_sd``: how far the units'
+        weight is from sure because neighbours' changes were summed in (``_merged_sd``).
         """
         is_pick = total < 0
         products = tuple(
@@ -569,6 +571,13 @@ class Engine:
                 removed = -total * self._expected_g(hyp) / expected_whole
                 alone = len(decision.shares) == 1 and not rough
                 units = self._units_taken(hyp, removed, alone=alone, rough=rough)
+                if merged_sd > 0:
+                    units = tuple(
+                        replace(u, weight_sd_g=math.hypot(u.weight_sd_g, merged_sd))
+                        if u not in hyp.units
+                        else u
+                        for u in units
+                    )
                 change = CartChange(
                     self._new_id(),
                     event.event_id,
@@ -582,7 +591,7 @@ class Engine:
                 )
                 cart.add(units, change)
                 sure = decision.confidence > 0.98 and alone
-                if sure and len(units) == 1 and not hyp.units:
+                if sure and len(units) == 1 and not hyp.units and not merged_sd:
                     self.products.learn(units[0].sku, units[0].weight_g)
                 self.stats.picks += 1
             else:
@@ -637,6 +646,21 @@ class Engine:
             if by_sku[unit.sku] >= RIVAL_MIN:
                 self.products.maybe_here(plates[0], unit, chance)
                 self._set_split_min(plates[0])
+
+    def _merged_sd(self, block: list[PlateChange]) -> float:
+        """Doubt about a unit's weight when neighbours' changes were summed into it.
+
+        A unit leaning onto the next plate puts some weight there, but a neighbour shifted by
+        a touch (5-20 g) looks the same: the weight read on plates other than the one that
+        moved most may or may not be the unit's, so a unit weighed that way is no better known
+        than that (a later put-back of its true weight must still match it). A product known
+        to stand across the pair is weighed by both plates."""
+        if len(block) < 2:
+            return 0.0
+        if len(block) == 2 and (block[0].plate, block[1].plate) in self.store.straddle:
+            return 0.0
+        main = max(range(len(block)), key=lambda k: abs(block[k].delta_g))
+        return math.sqrt(sum(c.delta_g**2 for k, c in enumerate(block) if k != main))
 
     def _set_split_min(self, plate: int) -> None:
         """Let runs on a plate be cut into steps as light as a share of the lightest unit lying
