@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.engine.scenes import Reach
+from tests.engine.scenes import Reach, Scene
+from tests.engine.test_block_physics import gum_store
 from tests.engine.test_hard_cases import CHIPS, COLA, check, new_scene, plate_x, play
 
 
@@ -34,3 +35,26 @@ def test_a_weight_set_down_and_lifted_again_leaves_no_doubt() -> None:
     )
     receipts = play(scene, 22.0)
     check(receipts, {"acct-a": {"chips": 1}}, reviewed={"acct-a": False})
+
+
+def test_a_light_unit_passing_between_two_hands_in_one_run_sends_both_to_review() -> None:
+    """A took a 30 g gum; later, with B's hand in the gum plate beside A's, A puts it back and
+    B lifts one 0.6 s later. The run ends where it began, and 30 g steps are lighter than a
+    pressing hand's bump, so the two steps cannot be cut apart: it looks like a touch. Either
+    receipt may be a gum out, so both go to review."""
+    scene = Scene(gum_store(), ramp_s=0.15, press_g=40.0)
+    x = plate_x(0)
+    scene.pick(0, 6.0, 30.2)
+    scene.put(0, 14.0, 30.2)
+    scene.pick(0, 14.6, 29.8)
+    scene.shopper(
+        "ta",
+        "acct-a",
+        2.0,
+        [(x - 0.2, 4.5, 16.0)],
+        [Reach(0, 5.3, 6.7, -0.1), Reach(0, 13.5, 14.5, -0.1)],
+    )
+    scene.shopper("tb", "acct-b", 8.0, [(x + 0.2, 11.0, 17.0)], [Reach(0, 14.1, 15.1, 0.1)])
+    receipts = play(scene, 24.0)
+    assert receipts["acct-a"].needs_review, receipts["acct-a"]
+    assert receipts["acct-b"].needs_review, receipts["acct-b"]

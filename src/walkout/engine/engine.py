@@ -254,6 +254,9 @@ class Engine:
                 if changes:
                     for change in changes:
                         self._on_change(change)
+                if det.null_runs:
+                    for run in det.take_null_runs():
+                        self._on_null_run(*run)
             elif isinstance(msg, TrackMsg):
                 hands = tuple(msg.hands or ())
                 look = tuple(msg.look) if msg.look else None
@@ -273,6 +276,39 @@ class Engine:
                 self._decide(out)
             if now >= self._next_finalize_t:
                 self._finalize_due(out)
+
+    def _on_null_run(self, plate: int, t0: float, t1: float, peak_g: float) -> None:
+        """A run of activity that ended where it began, on a plate whose units are lighter than
+        the smallest step a run is cut at (a pressing hand's bump): a unit set down by one
+        hand and another lifted by the next cannot be told from a touch. With two accounts'
+        hands in the plate during the run and an excursion of a unit's weight, either
+        receipt may be a unit out: both go to review."""
+        weights = [self.store.products[s].weight_g for s in self.store.planogram[plate]]
+        weights += [u.weight_g for u in self.products.stock[plate].loose.values()]
+        if not weights:
+            return
+        lightest = min(weights)
+        cut_at = max(self.config.split_min_g, self.config.split_min_frac * lightest)
+        if lightest >= cut_at or peak_g < self.config.split_min_frac * lightest:
+            return
+        hands = [
+            p
+            for p in self.people.proximity([plate], t0, t1, None, whole_run=True)
+            if p.account in self.carts
+            and p.hands_seen
+            and p.likelihood >= OTHER_HAND_MIN
+            and self._was_inside(p, t0)
+        ]
+        accounts = sorted({p.account for p in hands if p.account is not None})
+        if len(accounts) < 2:
+            return
+        reason = (
+            f"a run on {self.store.plate_ids[plate]} at t={t0:.1f}-{t1:.1f} ended where it "
+            f"began with the hands of {', '.join(accounts)} in the plate: a unit put back by "
+            "one and another taken by the other would look the same"
+        )
+        for account in accounts:
+            self.carts[account].review_reasons.append(reason)
 
     def _on_change(self, change: PlateChange) -> None:
         self.products.initialise_counts(change.plate, change.level_before_g)

@@ -124,6 +124,9 @@ class ShelfDetector:
         self._prefix: dict[int, list[PlateChange]] = {}
         self._held_level: dict[int, tuple[float, float]] = {}
         self._split_min = np.full(n, np.inf)
+        # runs that ended where they began: (plate, t_start, t_end, peak deviation), for the
+        # engine to look at (it takes them after each reading; see ``take_null_runs``)
+        self.null_runs: list[tuple[int, float, float, float]] = []
 
     # -- input -----------------------------------------------------------------------------
 
@@ -169,6 +172,11 @@ class ShelfDetector:
             return False  # the samples up to t have not all arrived
         off = np.abs(rows[upto, col] - self.baseline[col]) > self._raw_activity[col]
         return not off.any()
+
+    def take_null_runs(self) -> list[tuple[int, float, float, float]]:
+        """Runs of activity that ended where they began since last asked (and forget them)."""
+        runs, self.null_runs = self.null_runs, []
+        return runs
 
     def set_split_min(self, col: int, grams: float) -> None:
         """Smallest step that may be cut out of a run of activity on the plate at ``col``
@@ -377,6 +385,7 @@ class ShelfDetector:
             # unit set down and another lifted by two hands, is cut into its two steps; more
             # levels than that are a plate wobbling, not units coming and going.)
             self.stats.null_changes += 1
+            self.null_runs.append((whole.plate, whole.t_start, whole.t_end, whole.peak_dev_g))
             if prefix:  # the held run's earlier steps stand
                 t_settled = float(times[w + n - 1])
                 self._tentative[col] = [replace(c, t_settled=t_settled) for c in prefix]
