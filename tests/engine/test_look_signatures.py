@@ -72,3 +72,27 @@ def test_a_leaver_whose_id_never_showed_a_look_is_told_by_the_look_at_the_exit()
     leaving = tracker.on_exit(12.95, "out")
     assert leaving is not None
     assert leaving.account == "acct-1"
+
+
+def test_a_look_like_someone_seen_elsewhere_as_themselves_does_not_take_the_exit() -> None:
+    """The id crossing the exit shows a look that fits shopper O far better than its own
+    holder H. But O's own id is seen across the store at that moment, still looking like O:
+    O is there, and the look at the gate is a look-alike's. O is not the one leaving (closing
+    O's receipt now would end a shopping trip that goes on); the exit stays with its id."""
+    tracker = PeopleTracker(StoreIndex(small_store()), EngineConfig())
+    rng = np.random.default_rng(13)
+    look_h = np.array([0.9, -0.4, 1.2, 0.1, -1.1, 0.5])
+    look_o = np.array([-0.3, 0.8, -0.5, 1.0, 0.6, -0.9])
+    walk_in(tracker, "t1", "acct-1", 1.0, look_h, rng)
+    walk_in(tracker, "t2", "acct-2", 5.0, look_o, rng)
+    for k in range(40):  # O stands, seen as themselves; H's id walks to the exit
+        t = round(8.0 + 0.1 * k, 3)
+        o_seen = tuple(np.round(look_o + rng.normal(0.0, 0.3, 6), 2))
+        tracker.on_track(t, "t2", (0.5 + min(0.05 * k, 2.0), 2.62), (), o_seen)
+        at_gate = look_o if t >= 11.5 else look_h
+        seen = tuple(np.round(at_gate + rng.normal(0.0, 0.3, 6), 2))
+        tracker.on_track(t, "t1", (0.5 + 0.075 * k, 2.62 - 0.06 * k), (), seen)
+    leaving = tracker.on_exit(11.95, "out")
+    assert leaving is not None
+    assert leaving.account == "acct-1"
+    assert next(p for p in tracker.people.values() if p.account == "acct-2").inside

@@ -386,6 +386,10 @@ class PeopleTracker:
         chi2, _, other = min(fits)
         if (chi2 - own) / dims >= -LOOK_MARGIN:
             return nearest
+        theirs = self._current_look(other, t)
+        fit = None if theirs is None else self._look_chi2(other, *theirs)
+        if fit is not None and fit / dims <= LOOK_BAD:
+            return nearest  # their own id still looks like them, elsewhere: a look-alike
         mine, theirs = nearest.track, other.track
         for person, tid in ((other, mine), (nearest, theirs)):
             hist = self.tracks.get(tid)
