@@ -386,9 +386,8 @@ class PeopleTracker:
         chi2, _, other = min(fits)
         if (chi2 - own) / dims >= -LOOK_MARGIN:
             return nearest
-        theirs = self._current_look(other, t)
-        fit = None if theirs is None else self._look_chi2(other, *theirs)
-        if fit is not None and fit / dims <= LOOK_BAD:
+        fit = self._own_fit(other, t)
+        if fit is not None and fit <= LOOK_BAD:
             return nearest  # their own id still looks like them, elsewhere: a look-alike
         mine, theirs = nearest.track, other.track
         for person, tid in ((other, mine), (nearest, theirs)):
@@ -431,6 +430,13 @@ class PeopleTracker:
         seen = hist.mean_look(max(t - window_s, hist.segments[-1][0] + 0.5), t)
         return seen if seen is not None and seen[1] >= min_frames else None
 
+    def _own_fit(self, person: Person, t: float) -> float | None:
+        """How far the person's current track looks from their signature, in chi-square per
+        value (about 1 when it is them); None when either is unknown."""
+        seen = self._current_look(person, t)
+        chi2 = None if seen is None else self._look_chi2(person, *seen)
+        return None if chi2 is None or seen is None else chi2 / len(seen[0])
+
     def _misfits(self, t: float) -> list[Person]:
         """People inside whose current track no longer looks like them, meeting or not: in a
         crowd an id is in one meeting after another, and waiting for the judge leaves swaps
@@ -439,9 +445,8 @@ class PeopleTracker:
         for person in self.people.values():
             if not person.inside or person.signature is None:
                 continue
-            seen = self._current_look(person, t)
-            chi2 = None if seen is None else self._look_chi2(person, *seen)
-            if chi2 is not None and chi2 / len(seen[0]) > LOOK_BAD:  # type: ignore[index]
+            fit = self._own_fit(person, t)
+            if fit is not None and fit > LOOK_BAD:
                 bad.append(person)
         return bad
 
@@ -576,9 +581,8 @@ class PeopleTracker:
         if not twins:
             return False
         _, _, twin = min(twins)
-        seen = self._current_look(twin, t)
-        fit = None if seen is None else self._look_chi2(twin, *seen)
-        if seen is not None and fit is not None and fit / dims <= LOOK_BAD:
+        fit = self._own_fit(twin, t)
+        if fit is not None and fit <= LOOK_BAD:
             return False  # both ids look like the twin: look-alikes, or one person seen twice
         mine, theirs = person.track, twin.track
         first_t = person.look_frames[0][0]
