@@ -453,7 +453,7 @@ class ShelfDetector:
                     padded[lo + guard : hi - guard] if hi - lo >= 2 * guard + 3 else padded[lo:hi]
                 )
                 levels.append(float(np.median(part)))
-                spreads.append(1.4826 * float(np.median(np.abs(part - levels[-1]))))
+                spreads.append(_robust_sd(part, levels[-1]))
                 noise = float(np.std(part)) / math.sqrt(max(len(part) / 3.0, 1.0))
                 errs.append(math.hypot(noise, cfg.split_level_sd_g))
             at.append(float(times[min(max(lo - min_len, 0), len(times) - 1)]))
@@ -614,7 +614,13 @@ def _find_bump(values: FloatArray, min_step: float, min_len: int) -> tuple[int, 
     height = min(
         abs(level - float(np.median(values[:lo]))), abs(level - float(np.median(values[hi:])))
     )
-    spread = 1.4826 * float(np.median(np.abs(middle - level)))
+    spread = _robust_sd(middle, level)
     if height < min_step or spread > BUMP_SPREAD * height:
         return None
     return lo, hi
+
+
+def _robust_sd(values: FloatArray, centre: float) -> float:
+    """Spread of readings about their level, as a normal sd from the median absolute deviation:
+    a spike or two of a ringing plate does not widen it."""
+    return 1.4826 * float(np.median(np.abs(values - centre)))
