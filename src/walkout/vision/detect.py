@@ -444,7 +444,8 @@ class BackgroundDetector:
         n, labels, stats, _ = cv2.connectedComponentsWithStats(arms, connectivity=8)
         found: list[tuple[int, float, FloatArray]] = []
         min_area = max(4.0, 0.5 * self.arm_px)
-        smooth = cv2.blur(norm, (3, 3)) if norm is not None else None
+        # colours for cutting a region two bodies share, blurred only once one is met (rare)
+        smooth: NDArray[np.float32] | None = None
         for lab in range(1, n):
             if stats[lab, cv2.CC_STAT_AREA] < min_area:
                 continue
@@ -455,6 +456,8 @@ class BackgroundDetector:
             if len(touching) < 2:
                 pieces = [(int(np.argmin(d.min(axis=0))), np.arange(len(pix)))]
             else:
+                if smooth is None and norm is not None:
+                    smooth = cv2.blur(norm, (3, 3))
                 pieces = self._pieces(pix, d, touching, smooth, colours)
             for owner, sel in pieces:
                 if len(sel) < min_area:
