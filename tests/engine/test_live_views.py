@@ -149,3 +149,32 @@ def test_a_shopper_nobody_sees_any_more_gets_a_receipt_for_review() -> None:
     assert receipt.needs_review
     assert any("no exit was matched" in r for r in receipt.review_reasons)
     assert 9.0 + 30.0 < t_final < 60.0
+
+
+def test_a_store_gone_quiet_still_gives_the_leavers_receipt() -> None:
+    """The feed stops 0.2 s after acct-a's exit (sensors off at closing, a network cut): the
+    receipt does not wait for a next reading. The service's clock says store time went on,
+    and ``advance_to`` gives the receipt the whole recording would have given."""
+    config = EngineConfig(reorder_window_s=0.5, exit_settle_s=0.5)
+    scene = Scene(small_store())
+    t_exit = scene.shopper("ta", "acct-a", 2.0, [(1.0, 3.0, 8.2)], reaches=[(0, 4.0, 5.4)])
+    scene.pick(0, 4.6, 369.0)
+    msgs = scene.build(t_exit + 10.0)
+    whole = [o.receipt for o in replay_all(Engine(small_store(), config), msgs)]
+
+    engine = Engine(small_store(), config)
+    cut = [m for m in msgs if m.t <= t_exit + 0.2]
+    assert not [o for m in cut for o in engine.feed(m) if isinstance(o, FinalReceipt)]
+    assert not [o for o in engine.advance_to(t_exit + 0.5) if isinstance(o, FinalReceipt)]
+    finals = [o.receipt for o in engine.advance_to(t_exit + 3.0) if isinstance(o, FinalReceipt)]
+    assert [r.account for r in finals] == ["acct-a"]
+    assert finals[0].items == {"cola": 1} == whole[0].items
+    assert finals[0].total == whole[0].total
+    # store time moved on: a line stamped before the new watermark is refused as too late
+    engine.feed(msgs[-1].model_copy(update={"t": t_exit + 1.0}))
+    assert engine.buffer.stats.too_late == 1
+
+
+def replay_all(engine: Engine, msgs: list[Msg]) -> list[FinalReceipt]:
+    finals = [o for m in msgs for o in engine.feed(m) if isinstance(o, FinalReceipt)]
+    return finals + [o for o in engine.finish() if isinstance(o, FinalReceipt)]

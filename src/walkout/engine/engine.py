@@ -193,6 +193,21 @@ class Engine:
             out.append(self._finalize(account))
         return out
 
+    def advance_to(self, t: float) -> list[Output]:
+        """Store time has reached ``t`` with no message to show it (a quiet store, a feed
+        that stopped): act as a message stamped ``t`` would, releasing what the reorder window
+        holds before ``t - window`` and firing what falls due by then. Receipts of shoppers who
+        left would otherwise wait for the next reading. Lines stamped before ``t - window``
+        are too late from now on, as after any message at ``t``."""
+        out: list[Output] = []
+        buffer = self.buffer
+        self._process(buffer.advance(t), out)
+        now = buffer.closed_before  # nothing stamped earlier can still come
+        if now > self.now:
+            self.now = now
+            self._fire_due(now, out)
+        return out
+
     def stock(self) -> list[dict[str, float]]:
         """Estimated planogram units per plate (for restock views)."""
         return [dict(s.counts) for s in self.products.stock]
@@ -268,14 +283,23 @@ class Engine:
                 left = self.people.on_exit(msg.t, msg.gate)
                 if left is not None and left.account is not None and left.account_done:
                     self._close_after(left.account, msg.t, msg.t + self.config.exit_settle_s)
-            if now >= self._next_prune_t:
-                self._close_the_unseen(now)
-                self.people.prune(now)
-                self._next_prune_t = now + PRUNE_EVERY_S
-            if now >= self._next_decision_t and self.pending:
-                self._decide(out)
-            if now >= self._next_finalize_t:
-                self._finalize_due(out)
+            if (
+                now >= self._next_prune_t
+                or now >= self._next_decision_t
+                or now >= self._next_finalize_t
+            ):
+                self._fire_due(now, out)
+
+    def _fire_due(self, now: float, out: list[Output]) -> None:
+        """Whatever falls due by store time ``now``: pruning, decisions, receipts."""
+        if now >= self._next_prune_t:
+            self._close_the_unseen(now)
+            self.people.prune(now)
+            self._next_prune_t = now + PRUNE_EVERY_S
+        if now >= self._next_decision_t and self.pending:
+            self._decide(out)
+        if now >= self._next_finalize_t:
+            self._finalize_due(out)
 
     def _on_null_run(self, plate: int, t0: float, t1: float, peak_g: float) -> None:
         """A run of activity that ended where it began, on a plate whose units are lighter than

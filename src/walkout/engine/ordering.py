@@ -76,6 +76,11 @@ class ReorderBuffer:
         return self._newest_t - self.window_s
 
     @property
+    def closed_before(self) -> float:
+        """Lines stamped before this time are refused as too late (their bucket is gone)."""
+        return self._released_upto * BUCKET_S
+
+    @property
     def released_t(self) -> float:
         return self._released_t
 
@@ -112,6 +117,16 @@ class ReorderBuffer:
         if t > newest:
             self._newest_t = newest = t
         return self._next_release_t <= newest - self.window_s
+
+    def advance(self, t: float) -> list[AnyMessage]:
+        """Store time has reached ``t`` though no message stamped ``t`` came: release what
+        is due, and refuse from now on anything stamped before the watermark, even where no
+        bucket was held (a quiet feed leaves gaps), so the engine's clock never goes back."""
+        if t > self._newest_t:
+            self._newest_t = t
+        released = self.pop_ready()
+        self._released_upto = max(self._released_upto, self.watermark // BUCKET_S)
+        return released
 
     def has_ready(self) -> bool:
         """Is any held bucket old enough to be released?"""
