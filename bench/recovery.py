@@ -41,11 +41,13 @@ from live_load import ADMIN_KEY, MqttLogin, ServeProcess, publish_recording
 
 
 def distinct_logged(db: Path) -> int:
-    """Distinct messages in the log (a message redelivered after a kill may be there twice)."""
+    """Distinct device messages in the log (a message redelivered after a kill may be there
+    twice; the service's own clock ticks are not counted)."""
     import sqlite3
 
     with sqlite3.connect(db) as conn:
-        return int(conn.execute("SELECT COUNT(DISTINCT body) FROM messages").fetchone()[0])
+        query = "SELECT COUNT(DISTINCT body) FROM messages WHERE type != 'clock'"
+        return int(conn.execute(query).fetchone()[0])
 
 
 def money_by_account(serve: ServeProcess) -> dict[str, Decimal]:
@@ -138,10 +140,10 @@ def _wait_drained(serve: ServeProcess, sent: int, quiet_s: float = 3.0) -> dict[
     last, since = -1, time.monotonic()
     while time.monotonic() < deadline:
         h = serve.health()
-        n = h["log_length"]
+        n = h["log_length"] - h.get("clock_ticks", 0)  # devices' lines: ticks go on a while
         if n != last:
             last, since = n, time.monotonic()
-        if n >= sent and h["fed_seq"] == n and time.monotonic() - since > quiet_s:
+        if n >= sent and h["fed_seq"] == h["log_length"] and time.monotonic() - since > quiet_s:
             return h
         time.sleep(0.2)
     return serve.health()

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import websockets
-from tests.service.conftest import Harness
+from tests.service.conftest import Harness, wait_until
 
 from walkout.recording.models import ExitMsg
 
@@ -42,3 +42,32 @@ def test_receipt_is_out_within_the_reorder_window_of_the_exit(
 
     event = asyncio.run(run())
     assert event["receipt"]["items"] == {"chips": 1}
+
+
+def test_a_store_gone_quiet_still_charges_the_last_leaver_and_a_restart_agrees(
+    make_service: Any, two_shoppers: list[Any]
+) -> None:
+    """Every feed stops 0.2 s after acct-b's exit (the store closes, a network cut): the
+    service moves the store clock on by itself, so the receipt comes and is charged. The
+    clock's moves are logged: a restart rebuilds the same receipt and charges nothing again."""
+    service = make_service(quiet_clock_s=0.3)
+    t_exit = [m.t for m in two_shoppers if isinstance(m, ExitMsg)][-1]
+    upto = [m for m in two_shoppers if m.t <= t_exit + 0.2]
+    service.feed(upto, service.key("device"))
+    service.wait_fed()
+
+    def charged() -> dict[str, Any] | None:
+        found = [r for r in service.receipts() if r["account"] == "acct-b"]
+        return found[0] if found and found[0]["status"] == "charged" else None
+
+    receipt = wait_until(charged, "acct-b's receipt after the feed went quiet", 10.0)
+    assert receipt["items"] == {"chips": 1}
+    ticks = service.store.log.iter_from(1)
+    assert any(getattr(msg, "type", "") == "clock" for _, msg in ticks)
+    ledger = service.ledger()
+    service.close()
+
+    again = make_service(quiet_clock_s=0.3)
+    again.wait_fed()
+    assert [r["items"] for r in again.receipts() if r["account"] == "acct-b"] == [{"chips": 1}]
+    assert again.ledger() == ledger

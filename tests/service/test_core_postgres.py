@@ -24,9 +24,10 @@ def test_postgres_log_receipts_and_restart(
     first.close()
 
     second = make_service(db_url=postgres_url)
-    assert second.client().get("/v1/health").json()["log_length"] == len(two_shoppers)
+    health = second.client().get("/v1/health").json()
+    assert health["log_length"] - health["clock_ticks"] == len(two_shoppers)
     assert second.receipts() == charged  # rebuilt from the log, same session ids
     assert second.ledger() == ledger  # and nothing charged twice
     # keys live in the database too: the device key still works after the restart
     more = second.feed(two_shoppers[-5:], device)
-    assert more[0] == len(two_shoppers) + 1
+    assert more[0] > health["log_length"]  # seqs go on after the rebuilt log

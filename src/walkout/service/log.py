@@ -8,9 +8,10 @@ from collections.abc import Iterator, Sequence
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from walkout.recording.files import AnyMessage, validate_line
+from walkout.recording.files import validate_line
 from walkout.recording.models import MESSAGE_ADAPTER, TrackMsg, WeightMsg
 from walkout.service import db
+from walkout.service.messages import ClockTick, LoggedMessage
 
 READ_CHUNK = 20_000
 """Rows read per query while replaying, so memory stays flat however long the log is."""
@@ -32,7 +33,7 @@ class MessageLog:
     def __len__(self) -> int:
         return self.next_seq - 1
 
-    def append(self, batch: Sequence[tuple[AnyMessage, str]]) -> list[int]:
+    def append(self, batch: Sequence[tuple[LoggedMessage, str]]) -> list[int]:
         """Write (message, source) pairs in one transaction; durable when this returns."""
         if not batch:
             return []
@@ -55,16 +56,18 @@ class MessageLog:
         return list(range(first, self.next_seq))
 
     def newest(self) -> tuple[float, float] | None:
-        """The newest store time logged and the wall time it arrived (None: empty log)."""
+        """The newest store time a device sent and the wall time it arrived (None: none yet)."""
         m = db.messages.c
         with self.db.connect() as conn:
-            row = conn.execute(select(m.t, m.received_at).order_by(m.t.desc()).limit(1)).first()
+            row = conn.execute(
+                select(m.t, m.received_at).where(m.type != "clock").order_by(m.t.desc()).limit(1)
+            ).first()
         return None if row is None else (float(row[0]), float(row[1]))
 
-    def iter_from(self, seq: int = 1) -> Iterator[tuple[int, AnyMessage]]:
+    def iter_from(self, seq: int = 1) -> Iterator[tuple[int, LoggedMessage]]:
         """Every logged message from ``seq`` on, in log order (the engine's feed order)."""
         validate = validate_line  # the union's result, weight lines by their model's own path
-        cols = (db.messages.c.seq, db.messages.c.body)
+        cols = (db.messages.c.seq, db.messages.c.body, db.messages.c.type)
         while True:
             with self.db.connect() as conn:
                 rows = conn.execute(
@@ -73,8 +76,11 @@ class MessageLog:
                     .order_by(db.messages.c.seq)
                     .limit(READ_CHUNK)
                 ).all()
-            for row_seq, body in rows:
-                yield int(row_seq), validate(body)
+            for row_seq, body, kind in rows:
+                if kind == "clock":
+                    yield int(row_seq), ClockTick.model_validate_json(body)
+                else:
+                    yield int(row_seq), validate(body)
             if len(rows) < READ_CHUNK:
                 return
             seq = int(rows[-1][0]) + 1

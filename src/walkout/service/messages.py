@@ -5,12 +5,27 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from walkout.recording.files import AnyMessage, check_references
 from walkout.recording.models import MESSAGE_ADAPTER, StoreLayout
+
+
+class ClockTick(BaseModel):
+    """The service's own log line: store time reached ``t`` with no message to show it.
+
+    Not a spec message and never accepted from a device. Logged like one, so a rebuild from
+    the log moves the engine's clock exactly where the live run moved it."""
+
+    type: Literal["clock"] = "clock"
+    t: float
+
+
+LoggedMessage = AnyMessage | ClockTick
+"""What the log holds: the spec's messages, and the service's clock ticks."""
 
 
 class MessageError(ValueError):
@@ -63,6 +78,13 @@ class StoreClock:
         with self._lock:
             if self.newest_t is None or t > self.newest_t:
                 self.newest_t, self.newest_wall = t, wall
+
+    def quiet_for(self, wall: float) -> tuple[float, float] | None:
+        """(newest store time, wall seconds since it arrived), or None before any message."""
+        with self._lock:
+            if self.newest_t is None:
+                return None
+            return self.newest_t, wall - self.newest_wall
 
     def check(self, t: float) -> str | None:
         """Why ``t`` is too far ahead to be believed, or None."""

@@ -76,6 +76,8 @@ class StoreLike(Protocol):
 
     def subscribe(self, account: str | None, kinds: frozenset[str] | None = None) -> Any: ...
 
+    def feed_link(self, name: str, up: bool) -> None: ...
+
 
 class TopicError(ValueError):
     """A payload arrived on a topic that does not agree with it."""
@@ -293,6 +295,7 @@ class MqttBridge:
             self.in_topic,
         )
         self._connected.set()
+        self.store.feed_link("mqtt", True)
 
     def _on_disconnect(
         self,
@@ -303,6 +306,7 @@ class MqttBridge:
         properties: Properties | None,
     ) -> None:
         self._connected.clear()
+        self.store.feed_link("mqtt", False)
         with self._gen_lock:
             self._generation += 1
         if not self._closed:

@@ -31,13 +31,27 @@ from walkout.service.db import make_engine
 from walkout.service.events import Hub, Subscription
 from walkout.service.ledger import SqlLedger
 from walkout.service.log import MessageLog
-from walkout.service.messages import Checker, ParsedBatch, StoreClock, parse_batch
+from walkout.service.messages import (
+    Checker,
+    ClockTick,
+    LoggedMessage,
+    ParsedBatch,
+    StoreClock,
+    parse_batch,
+)
 from walkout.service.sessions import Sessions
 from walkout.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
 PEOPLE_EVERY_S = 0.2
+QUIET_CHECK_S = 0.25
+"""How often (wall time) an idle ingestor asks whether the store clock must move on."""
+
+QUIET_TICKS_FOR_S = 120.0
+"""How long a quiet spell is ticked through: long enough for every timer of the engine
+(receipts of the unseen close after 30 s), short enough that a store closed overnight does
+not fill the log with ticks."""
 """Wall-clock gap between two ``people`` events (at most 5 a second for the dashboard)."""
 
 
@@ -47,7 +61,7 @@ class Overloaded(RuntimeError):
 
 @dataclass(slots=True)
 class _Job:
-    msgs: list[AnyMessage]
+    msgs: list[LoggedMessage]
     source: str
     future: Future[list[int]]
 
@@ -75,12 +89,16 @@ class LiveStore:
         )
         self.alerts: deque[dict[str, Any]] = deque(maxlen=200)
         self.fed_seq = 0
+        self.clock_ticks = 0  # of the log's lines, those the service wrote (ClockTick)
         self.rejected = 0
         self.generated_admin_key: str | None = None
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._queued = 0  # messages waiting for the log (back-pressure and health)
         self._queued_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._links_down: set[str] = set()  # transports that lost their connection
+        self._link_drops = 0  # connections lost since start
+        self._heard_at_drops: int | None = None  # _link_drops when a device was last heard
         self._last_people = 0.0
         self._want_people = False  # a track moved since the last ``people`` event
 
@@ -157,6 +175,16 @@ class LiveStore:
         except Exception:  # the dead letter is best effort; the log line above is not
             log.exception("could not store a dead letter from %s", where)
 
+    def feed_link(self, name: str, up: bool) -> None:
+        """A transport (MQTT) reports its connection. While one is down, or once one went down
+        during a quiet spell, the store clock is not ticked on: the broker holds what devices
+        send meanwhile, and it must not arrive too late."""
+        if up:
+            self._links_down.discard(name)
+        else:
+            self._links_down.add(name)
+            self._link_drops += 1
+
     def subscribe(self, account: str | None, kinds: frozenset[str] | None = None) -> Subscription:
         """Live events of one account (or all, for staff), on the caller's event loop;
         ``kinds`` keeps only those event types (a receipts pump needs no positions)."""
@@ -203,6 +231,7 @@ class LiveStore:
             "ok": self._thread is not None and self._thread.is_alive(),
             "store_id": self.store_id,
             "log_length": len(self.log),
+            "clock_ticks": self.clock_ticks,
             "fed_seq": self.fed_seq,
             "queued": self._queued,
             "engine_t": self.engine.now if self.engine.now > float("-inf") else None,
@@ -220,7 +249,12 @@ class LiveStore:
 
     def _run(self) -> None:
         while True:
-            job = self._queue.get()
+            try:
+                job = self._queue.get(timeout=QUIET_CHECK_S)
+            except queue.Empty:
+                job = self._quiet_tick()
+                if job is None:
+                    continue
             if job is None:
                 return
             jobs = [job]
@@ -243,18 +277,39 @@ class LiveStore:
             if stop:
                 return
 
+    def _quiet_tick(self) -> _Job | None:
+        """A clock tick when no message came for ``quiet_clock_s``: store time goes on with
+        wall time (less that margin), so receipts due by then come out with no reading to
+        carry them. Logged, so a rebuild ticks where the live run did. Only on a clock heard
+        in this process's life, with every link up since: after a restart or a cut, the
+        devices' backlog sets the clock first."""
+        if self._links_down or self._heard_at_drops != self._link_drops:
+            return None  # a link is (or was) cut, or nothing heard since start: a backlog may come
+        quiet = self.clock.quiet_for(time.time())
+        if quiet is None:
+            return None
+        newest_t, waited = quiet
+        lag = self.settings.quiet_clock_s
+        if not lag <= waited <= lag + QUIET_TICKS_FOR_S:
+            return None
+        return _Job([ClockTick(t=newest_t + waited - lag)], "clock", Future())
+
     def _ingest(self, jobs: list[_Job]) -> None:
         pairs = [(m, j.source) for j in jobs for m in j.msgs]
+        queued = sum(len(j.msgs) for j in jobs if j.source != "clock")  # ticks never queue
         try:
             seqs = self.log.append(pairs)
         except Exception as exc:
             log.exception("log append failed; %d messages not accepted", len(pairs))
-            self._dequeued(len(pairs))
+            self._dequeued(queued)
             for j in jobs:
                 j.future.set_exception(exc)
             return
-        self._dequeued(len(pairs))
-        self.clock.advance(max(m.t for m, _ in pairs), time.time())
+        self._dequeued(queued)
+        heard = [m.t for m, _ in pairs if not isinstance(m, ClockTick)]
+        if heard:  # ticks follow the devices' clock, they do not set it
+            self.clock.advance(max(heard), time.time())
+            self._heard_at_drops = self._link_drops
         i = 0
         for j in jobs:
             j.future.set_result(seqs[i : i + len(j.msgs)])
@@ -268,7 +323,7 @@ class LiveStore:
         with self._queued_lock:
             self._queued -= n
 
-    def _feed_logged(self, seq: int, msg: AnyMessage) -> None:
+    def _feed_logged(self, seq: int, msg: LoggedMessage) -> None:
         """Feed one logged message, live or in a rebuild alike; callers hold the lock."""
         try:
             self._feed(seq, msg)
@@ -276,11 +331,15 @@ class LiveStore:
             log.exception("engine failed on log seq %d", seq)
         self.fed_seq = seq
 
-    def _feed(self, seq: int, msg: AnyMessage) -> None:
+    def _feed(self, seq: int, msg: LoggedMessage) -> None:
         """Feed one logged message; callers hold the lock."""
-        if isinstance(msg, EntryMsg):
-            self.sessions.on_entry(msg.account, seq, msg.t)
-        outputs: list[Output] = self.engine.feed(msg)
+        if isinstance(msg, ClockTick):
+            self.clock_ticks += 1
+            outputs: list[Output] = self.engine.advance_to(msg.t)
+        else:
+            if isinstance(msg, EntryMsg):
+                self.sessions.on_entry(msg.account, seq, msg.t)
+            outputs = self.engine.feed(msg)
         for out in outputs:
             if isinstance(out, CartChange):
                 self.sessions.on_change(out, self.engine.carts.get(out.account), seq)

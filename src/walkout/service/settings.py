@@ -59,6 +59,14 @@ class ServiceSettings(BaseModel):
         "time since then plus this is refused: a device with a wrong clock would otherwise "
         "make every later message too late.",
     )
+    quiet_clock_s: float = Field(
+        2.0,
+        gt=0,
+        description="When no message has come for this long (wall time), the service moves "
+        "the store clock on by itself, trailing wall time by this much, and logs the move: "
+        "leavers' receipts come out in a store gone quiet. A device that batches its lines "
+        "must send more often than this, or its late lines are refused as too late.",
+    )
     batch_max: int = Field(
         5000,
         ge=1,
