@@ -178,3 +178,28 @@ def test_a_store_gone_quiet_still_gives_the_leavers_receipt() -> None:
 def replay_all(engine: Engine, msgs: list[Msg]) -> list[FinalReceipt]:
     finals = [o for m in msgs for o in engine.feed(m) if isinstance(o, FinalReceipt)]
     return finals + [o for o in engine.finish() if isinstance(o, FinalReceipt)]
+
+
+def test_a_shelf_that_goes_silent_mid_reach_does_not_hold_the_receipt_for_ever() -> None:
+    """The shelf's controller dies while acct-a lifts a cola (its readings stop at t=5.4); the
+    cameras go on. The plate never reads calm again, so the receipt cannot wait for it: it is
+    made a while after the exit and sent to review, saying which shelf was not read."""
+    scene = Scene(small_store())
+    scene.entry(1.0, "acct-a")
+    scene.person(
+        "ta", [(2.0, 0.5, 0.3), (4.0, 1.0, 2.4), (7.0, 1.0, 2.4), (10.0, 3.5, 0.2), (11.0, 3.5, -0.5)],
+        reaches=[(0, 4.8, 6.2)],
+    )  # fmt: skip
+    scene.entry(20.0, "acct-b")  # someone else walks about, so the camera clock goes on
+    scene.person("tb", [(21.0, 0.5, 0.3), (120.0, 3.0, 0.5)])
+    scene.pick(0, 5.5, 370.0)
+    scene.exit(10.0)
+    msgs = [m for m in scene.build(120.0) if not (isinstance(m, WeightMsg) and m.t > 5.4)]
+    engine = Engine(small_store(), EngineConfig(reorder_window_s=0.5, exit_settle_s=0.0))
+    finals = [(engine.now, o.receipt) for m in msgs for o in engine.feed(m)
+              if isinstance(o, FinalReceipt)]  # fmt: skip
+    assert [r.account for _, r in finals] == ["acct-a"]
+    t_final, receipt = finals[0]
+    assert 10.0 < t_final < 120.0
+    assert receipt.needs_review
+    assert any("S1" in reason and "not read" in reason for reason in receipt.review_reasons)

@@ -114,6 +114,10 @@ RUN_TAKERS_KEEP = 1000
 MAX_WAIT_S = 6.0
 """Longest a settled change waits for a neighbour or an identity verdict before it is decided."""
 
+SETTLE_WAIT_MAX_S = 60.0
+"""Longest a leaver's receipt waits for the plates they reached to read calm and be decided
+(a shelf whose controller died never will); then it is made, for review."""
+
 
 @dataclass(slots=True)
 class EngineStats:
@@ -826,8 +830,16 @@ class Engine:
 
     def _finalize_due(self, out: list[Output]) -> None:
         for account, due in sorted(self.finalize_at.items(), key=lambda x: x[1]):
-            if self.now < due or not self._reach_settled(account):
+            if self.now < due:
                 continue
+            unsettled = self._reach_unsettled(account)
+            if unsettled is not None:
+                if self.now < due + SETTLE_WAIT_MAX_S:
+                    continue
+                self.carts[account].review_reasons.append(
+                    f"{unsettled} {SETTLE_WAIT_MAX_S:.0f} s after {account} left (a shelf "
+                    "silent or pressed all along): the receipt is made without it"
+                )
             out.append(self._finalize(account))
         waiting = [max(due, self.now + RECHECK_S) for due in self.finalize_at.values()]
         self._next_finalize_t = min(waiting, default=math.inf)
@@ -877,9 +889,9 @@ class Engine:
             int(candidates[k]): float(last_near[k]) for k in np.flatnonzero(np.isfinite(last_near))
         }
 
-    def _reach_settled(self, account: str) -> bool:
-        """Has every plate the party reached been read past that time, with nothing begun
-        before then still moving or waiting to be decided?"""
+    def _reach_unsettled(self, account: str) -> str | None:
+        """What still moves or waits among the plates the party reached, begun before they
+        left (None: every one has been read past that time and decided)."""
         reached = self._exit_reach.get(account, {})
         shelf_of = self.store.shelf_of_plate
         position = self.store.position_on_shelf
@@ -891,11 +903,14 @@ class Engine:
                 for change in det.flush():
                     self._on_change(change)
                 if det.processed_t < t_near and not det.raw_calm_through(position[plate], t_near):
-                    return False
+                    return f"shelf {shelf_of[plate]} was not read past t={t_near:.1f}"
             since = det.active_since(position[plate])
             if since is not None and since <= t_near:
-                return False
-        return not any(c.t_start <= reached.get(c.plate, -math.inf) for c in self.pending)
+                return f"plate {self.store.plate_ids[plate]} moving since t={since:.1f}"
+        for c in self.pending:
+            if c.t_start <= reached.get(c.plate, -math.inf):
+                return f"a change on plate {self.store.plate_ids[c.plate]} not yet decided"
+        return None
 
     def _finalize(self, account: str) -> FinalReceipt:
         self.finalize_at.pop(account, None)
