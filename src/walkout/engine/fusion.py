@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass
 
 from walkout.engine.products import (
@@ -37,6 +38,12 @@ MAX_ACTORS = 3
 MAX_HYPOTHESES = 6
 """Product hypotheses carried into the assignment (the likeliest by weight)."""
 
+MAX_OUTCOMES = 4
+"""Outcomes of a pick (who got which products) kept for judging the steps of a run together."""
+
+Outcome = tuple[tuple[str, str], ...]
+"""What an event puts on receipts: sorted (account or person, sku) pairs, one per unit."""
+
 
 @dataclass(frozen=True, slots=True)
 class Share:
@@ -55,6 +62,11 @@ class Decision:
     confidence: float
     product_alternatives: tuple[tuple[Hypothesis, float], ...]
     person_alternatives: tuple[tuple[Proximity, float], ...]
+    # the likeliest outcomes of a pick with their posteriors, best first (without the doubt a
+    # misplaced unit's identity adds, which ``confidence`` holds)
+    outcomes: tuple[tuple[Outcome, float], ...] = ()
+    # the people a pick weighed as takers, and how likely each was to have reached in
+    reaches: tuple[tuple[str, float], ...] = ()
 
     @property
     def unknown(self) -> bool:
@@ -109,14 +121,14 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
         None,
     ]
     reach = [min(p.likelihood, 1.0) if p is not None else NOBODY_LIKELIHOOD for p in actors]
-    totals: dict[tuple[tuple[str, str], ...], float] = {}
-    best_of: dict[tuple[tuple[str, str], ...], tuple[float, Hypothesis, tuple[int, ...]]] = {}
+    totals: dict[Outcome, float] = {}
+    best_of: dict[Outcome, tuple[float, Hypothesis, tuple[int, ...]]] = {}
     per_hyp: dict[int, float] = {}
     per_actor: dict[int, float] = {}
     top = hyps[:MAX_HYPOTHESES]
     for h_index, hyp in enumerate(top):
         if hyp.unknown:
-            key: tuple[tuple[str, str], ...] = (("?", "unknown"),)
+            key: Outcome = (("?", "unknown"),)
             totals[key] = totals.get(key, 0.0) + hyp.score
             best_of.setdefault(key, (hyp.score, hyp, ()))
             per_hyp[h_index] = per_hyp.get(h_index, 0.0) + hyp.score
@@ -166,7 +178,69 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
         confidence=totals[best_key] / grand * math.prod(u.sku_confidence for u in hyp.units),
         product_alternatives=tuple(products[:5]),
         person_alternatives=tuple((p, pr) for p, pr in person_alts if p is not None)[:5],
+        outcomes=tuple(
+            (k, totals[k] / grand)
+            for k in sorted(totals, key=lambda k: (-totals[k], k))[:MAX_OUTCOMES]
+        ),
+        reaches=tuple((_who(a), r) for a, r in zip(actors, reach, strict=True) if a is not None),
     )
+
+
+def outcome_of(shares: tuple[Share, ...]) -> Outcome:
+    """The outcome a decision's shares put on receipts (as ``decide_pick`` keys them)."""
+    return tuple(sorted((_who(s.person), sku) for s in shares for sku, _ in _tokens(s.hypothesis)))
+
+
+@dataclass(frozen=True, slots=True)
+class RunStep:
+    """A pick cut out of a run, as ``run_confidence`` weighs it."""
+
+    t_step: float
+    outcomes: tuple[tuple[Outcome, float], ...]  # the likeliest, with their posteriors
+    reaches: dict[str, float]  # who was weighed as having reached in, and how likely
+
+
+def run_confidence(
+    steps: list[RunStep], chosen: list[Outcome], repeat_factor: float, repeat_within_s: float
+) -> float:
+    """Posterior of what the picks cut out of one run put on receipts, judged together.
+
+    Two shoppers lifting like units a second apart in one plate: which of them made which step
+    is often a coin toss, and each step alone is unsure, but either way each receipt gets one
+    unit. So the steps' outcomes are combined, and every combination that gives the receipts of
+    the ``chosen`` outcomes counts. Each step alone counted everyone near who took nothing in
+    it against its outcome (a hand that reached in takes something); judged together, one
+    reach is one action: a person who took one step of the run is owed nothing for the steps
+    near it they did not take, one who took none counts against once, and one who took two
+    steps this close together counts ``repeat_factor`` per repeat. Outcomes left out of
+    ``steps`` count against the chosen ones.
+    """
+    want = Counter(pair for key in chosen for pair in key)
+    mass = math.prod(sum(p for _, p in step.outcomes) for step in steps)
+    people = sorted({w for step in steps for w in step.reaches if w})
+    total = same = 0.0
+    for combo in itertools.product(*(step.outcomes for step in steps)):
+        score = math.prod(p for _, p in combo)
+        for who in people:
+            took = [j for j, (key, _) in enumerate(combo) if any(w == who for w, _ in key)]
+            misses = [
+                1.0 - TAKE_GIVEN_REACH * min(step.reaches.get(who, 0.0), 1.0) for step in steps
+            ]
+            if not took:
+                score *= min(misses) / math.prod(misses)
+                continue
+            times = sorted(steps[j].t_step for j in took)
+            score *= repeat_factor ** sum(
+                1 for a, b in itertools.pairwise(times) if b - a < repeat_within_s
+            )
+            for j, step in enumerate(steps):
+                near = any(abs(step.t_step - t) < repeat_within_s for t in times)
+                if j not in took and near:
+                    score /= misses[j]
+        total += score
+        if Counter(pair for key, _ in combo for pair in key) == want:
+            same += score
+    return same / total * mass if total > 0 else 0.0
 
 
 PutBack = tuple[tuple[Share, ...], float]
