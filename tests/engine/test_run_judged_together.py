@@ -13,6 +13,7 @@ from tests.engine.scenes import Reach, plate_x
 from tests.engine.test_hard_cases import COLA, check, new_scene, play
 
 from walkout.engine import Receipt
+from walkout.engine.fusion import RunStep, run_confidence
 
 
 def two_hands_in_one_plate(
@@ -49,3 +50,29 @@ def test_unlike_steps_of_one_run_are_reviewed(seed: int) -> None:
     assert sum(r.items.get("cola", 0) for r in receipts.values()) == 3
     assert receipts["acct-a"].needs_review
     assert receipts["acct-b"].needs_review
+
+
+def step(t: float, *outcomes: tuple[tuple[tuple[str, str], ...], float]) -> RunStep:
+    """A pick of one run: its time, its outcomes, both shoppers plainly reaching in."""
+    return RunStep(t, tuple(outcomes), {"a": 1.0, "b": 1.0})
+
+
+A, B = (("a", "cola"),), (("b", "cola"),)
+
+
+def test_run_confidence_counts_every_way_to_the_same_receipts() -> None:
+    """Two coin-toss steps of like units: one each is all but sure, though each step alone is
+    a coin toss; the same steps with one of them holding two units are a coin toss."""
+    alike = [step(8.0, (A, 0.5), (B, 0.5)), step(8.8, (A, 0.5), (B, 0.5))]
+    assert run_confidence(alike, [A, B], 0.2, 2.0) > 0.9
+    two = (("b", "cola"), ("b", "cola"))
+    unlike = [step(8.0, (A, 0.5), (B, 0.5)), step(8.8, ((("a", "cola"),) * 2, 0.5), (two, 0.5))]
+    assert run_confidence(unlike, [A, two], 0.2, 2.0) < 0.6
+
+
+def test_run_confidence_keeps_a_step_that_is_sure_alone_sure() -> None:
+    """Steps whose takers are plain stay plain when judged together, and a receipt they do
+    not support (A took both) stays unlikely."""
+    steps = [step(8.0, (A, 0.99), (B, 0.01)), step(8.8, (B, 0.99), (A, 0.01))]
+    assert run_confidence(steps, [A, B], 0.2, 2.0) > 0.99
+    assert run_confidence(steps, [A, A], 0.2, 2.0) < 0.01
