@@ -187,9 +187,10 @@ def test_a_shelf_that_goes_silent_mid_reach_does_not_hold_the_receipt_for_ever()
     scene = Scene(small_store())
     scene.entry(1.0, "acct-a")
     scene.person(
-        "ta", [(2.0, 0.5, 0.3), (4.0, 1.0, 2.4), (7.0, 1.0, 2.4), (10.0, 3.5, 0.2), (11.0, 3.5, -0.5)],
+        "ta",
+        [(2.0, 0.5, 0.3), (4.0, 1.0, 2.4), (7.0, 1.0, 2.4), (10.0, 3.5, 0.2), (11.0, 3.5, -0.5)],
         reaches=[(0, 4.8, 6.2)],
-    )  # fmt: skip
+    )
     scene.entry(20.0, "acct-b")  # someone else walks about, so the camera clock goes on
     scene.person("tb", [(21.0, 0.5, 0.3), (120.0, 3.0, 0.5)])
     scene.pick(0, 5.5, 370.0)
@@ -203,3 +204,28 @@ def test_a_shelf_that_goes_silent_mid_reach_does_not_hold_the_receipt_for_ever()
     assert 10.0 < t_final < 120.0
     assert receipt.needs_review
     assert any("S1" in reason and "not read" in reason for reason in receipt.review_reasons)
+
+
+def test_a_meeting_holds_only_the_changes_of_plates_its_people_came_near() -> None:
+    """acct-b and acct-c meet in front of shelf S2 (6 m east of S1) at t=6; until the tracker
+    judges whether their ids swapped, a change on S2 must wait for the verdict, a change on
+    S1 need not: nobody in the meeting came within reach of S1."""
+    scene = Scene(small_store())  # its people only: the shelves are two_shelf_store's
+    scene.entry(1.0, "acct-a")
+    scene.person("ta", [(2.0, 0.5, 0.3), (4.0, 1.0, 2.4), (8.0, 1.0, 2.4)])
+    scene.entry(1.0, "acct-b")
+    scene.person("tb", [(2.0, 3.5, 0.3), (4.0, 7.0, 0.6), (6.0, 7.0, 1.5), (8.0, 7.0, 2.4)])
+    scene.entry(1.5, "acct-c")
+    scene.person("tc", [(2.5, 3.5, 0.3), (4.0, 7.6, 2.4), (6.0, 7.3, 1.6), (8.0, 7.6, 0.6)])
+    engine = Engine(two_shelf_store(), EngineConfig(reorder_window_s=0.5))
+    for msg in scene.build(8.0):
+        if isinstance(msg, WeightMsg):
+            continue
+        engine.feed(msg)
+        if engine.now >= 6.2:
+            break
+    people = engine.people
+    opened = people.open_encounter_since()
+    assert opened is not None and 5.0 < opened < 6.2
+    assert people.open_encounter_near([4], 4.0, 6.2) == opened  # S2's first plate
+    assert people.open_encounter_near([0, 1], 4.0, 6.2) is None  # S1's

@@ -85,6 +85,10 @@ value) from a lost person's signature is not that person."""
 LOOK_SWEEP_S = 1.0
 """How often (store time) every person's current look is checked against their signature."""
 
+ENCOUNTER_NEAR_M = 3.0
+"""A meeting of people farther than this from a plate (arm's reach plus every tolerance of
+where a body stands) cannot change who made its change: it need not wait for the verdict."""
+
 LOOK_WINDOW_S = 2.0
 """Frames of this last stretch of a track make its current look."""
 
@@ -917,6 +921,31 @@ class PeopleTracker:
         """Start of the oldest encounter not yet judged (events after it wait for the verdict)."""
         waiting = [e.t_in for e in self._encounters.values() if not e.judged]
         return min(waiting) if waiting else None
+
+    def open_encounter_near(self, plates: list[int], t0: float, t1: float) -> float | None:
+        """Start of the oldest encounter not yet judged between people of whom one came
+        within ``ENCOUNTER_NEAR_M`` of the plates between ``t0`` and ``t1``. Only such a
+        verdict can change who was at those plates then: in a store of fifty shoppers some
+        meeting is nearly always open, and a change need not wait for one across the floor."""
+        stand = self.store.stand_point[plates]
+        oldest: float | None = None
+        for enc in self._encounters.values():
+            if enc.judged or (oldest is not None and enc.t_in >= oldest):
+                continue
+            if self._came_near(enc.a, stand, t0, t1) or self._came_near(enc.b, stand, t0, t1):
+                oldest = enc.t_in
+        return oldest
+
+    def _came_near(self, track_id: str, points: FloatArray, t0: float, t1: float) -> bool:
+        hist = self.tracks.get(track_id)
+        if hist is None:
+            return True  # forgotten: cannot tell, so it may have been there
+        i, j = bisect.bisect_left(hist.t, t0), bisect.bisect_right(hist.t, t1)
+        if i >= j:
+            return False
+        pos = np.asarray(hist.pos[i:j])
+        gap = np.hypot(pos[:, 0, None] - points[None, :, 0], pos[:, 1, None] - points[None, :, 1])
+        return bool(gap.min() <= ENCOUNTER_NEAR_M)
 
     # -- queries ----------------------------------------------------------------------------
 
