@@ -30,10 +30,13 @@ from walkout.engine.fusion import (
     NOBODY_LIKELIHOOD,
     TAKE_GIVEN_REACH,
     Decision,
+    RunStep,
     decide_pick,
     decide_putback,
+    outcome_of,
     putback_joint,
     rank_people,
+    run_confidence,
 )
 from walkout.engine.grouping import OVERLAP_SLACK_S, components, partitions
 from walkout.engine.ordering import AnyMessage, ReorderBuffer
@@ -119,6 +122,19 @@ SETTLE_WAIT_MAX_S = 60.0
 (a shelf whose controller died never will); then it is made, for review."""
 
 
+@dataclass(frozen=True, slots=True)
+class _RunStep:
+    """A pick cut out of a run of activity, whose review waits for the run's other steps."""
+
+    event: WeightEvent
+    decision: Decision
+    # the step's likeliest outcomes, one reach one action weighed against other picks of the run
+    # in the judging, not here; () for a step not judged with them (a put-back)
+    outcomes: tuple[tuple[tuple[tuple[str, str], ...], float], ...]
+    reaches: dict[str, float]  # who the pick weighed as takers, and how likely they reached in
+    changes: tuple[CartChange, ...]
+
+
 @dataclass(slots=True)
 class EngineStats:
     messages: int = 0
@@ -164,6 +180,8 @@ class Engine:
         self._last_change: OrderedDict[str, deque[float]] = OrderedDict()
         # (plate, t_settled) of a run cut into steps -> account -> when it made its last step
         self._run_takers: OrderedDict[tuple[int, float], dict[str, float]] = OrderedDict()
+        # (plate, t_settled) of a run cut into steps -> its picks decided so far, not yet judged
+        self._run_steps: OrderedDict[tuple[int, float], list[_RunStep]] = OrderedDict()
         self._next_decision_t = math.inf
         self._next_prune_t = -math.inf
         self._next_finalize_t = math.inf
@@ -520,18 +538,44 @@ class Engine:
             people = self._people_at(block)
         rough = _rough_sd(block)
         run = (block[0].plate, block[0].t_settled) if len(block) == 1 and block[0].split else None
+        free: Decision | None = None
         if total < 0:
             hyps = self.products.pick_hypotheses(plates, -total, deltas, rough)
             if run is not None:
                 takers = self._run_takers.get(run, {})
                 recent = {a for a, t in takers.items() if event.t_step - t < REPEAT_WITHIN_S}
+                # the run's picks judged together weigh one reach, one action among themselves
+                # (``run_confidence``); the takers of its other steps weigh here
+                solo = self._solo_takers(run, event.t_step)
+                free = decide_pick(hyps, self._one_action_per_reach(people, recent & solo))
                 people = self._one_action_per_reach(people, recent)
             decision = decide_pick(hyps, people)
-            decision = self._doubt_other_hands(decision, plates, event)
+            if run is None:
+                decision = self._doubt_other_hands(decision, plates, event)
+            free = None if run is None or decision.unknown else free or decision
         else:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
             decision = decide_putback(self.products, plates, total, people, carts, rough)
-        self._apply(event, plates, total, decision, out, rough > 0, self._merged_sd(block))
+        n_out = len(out)
+        self._apply(
+            event,
+            plates,
+            total,
+            decision,
+            out,
+            rough > 0,
+            self._merged_sd(block),
+            defer_review=free is not None,
+        )
+        if run is not None and not decision.unknown:
+            made = tuple(o for o in out[n_out:] if isinstance(o, CartChange))
+            outcomes = free.outcomes if free is not None else ()
+            reaches: dict[str, float] = {}
+            for who, r in free.reaches if free is not None else ():
+                reaches[who] = max(reaches.get(who, 0.0), r)
+            self._run_steps.setdefault(run, []).append(
+                _RunStep(event, decision, outcomes, reaches, made)
+            )
         if run is not None and not decision.unknown:
             takers = self._run_takers.setdefault(run, {})
             for share in decision.shares:
@@ -539,6 +583,11 @@ class Engine:
                     takers[share.person.account] = event.t_step
             while len(self._run_takers) > RUN_TAKERS_KEEP:
                 self._run_takers.popitem(last=False)
+        if run is not None and run in self._run_steps:
+            if not any(c.split and (c.plate, c.t_settled) == run for c in self.pending):
+                self._judge_run(run)
+            while len(self._run_steps) > RUN_TAKERS_KEEP:
+                self._judge_run(next(iter(self._run_steps)))
 
     def _offset(self, plate: int, t: float) -> float:
         """Grams the plate was left off its level by recent shifts and unexplained changes
@@ -590,8 +639,12 @@ class Engine:
         out: list[Output],
         rough: bool = False,
         merged_sd: float = 0.0,
+        defer_review: bool = False,
     ) -> None:
         """Move units between plates and carts as decided; alert where no cart can take them.
+
+        ``defer_review``: a pick cut out of a run, whose doubt is judged with the run's other
+        steps (``_judge_run``), not alone.
 
         ``rough``: the change was read between steps of one run, not between still windows,
         so its weight is no scale reading of the units. ``merged_sd``: how far the units'
@@ -691,7 +744,7 @@ class Engine:
             self._last_change.move_to_end(person.account)
             while len(self._last_change) > LAST_CHANGE_KEEP:
                 self._last_change.popitem(last=False)
-            if decision.confidence < self.config.review_below:
+            if decision.confidence < self.config.review_below and not defer_review:
                 self._flag_review(change, decision)
 
     def _leave_rivals(self, plates: tuple[int, ...], back: Hypothesis, decision: Decision) -> None:
@@ -746,6 +799,55 @@ class Engine:
         col = self.store.shelves[shelf_id].plates.index(plate)
         lightest = self.config.split_min_frac * min(weights)
         self.detectors[shelf_id].set_split_min(col, max(self.config.split_min_g, lightest))
+
+    def _solo_takers(self, run: tuple[int, float], t_step: float) -> set[str]:
+        """Accounts given a step of the run that is not judged with its picks (a put-back), this
+        close before or after ``t_step``."""
+        return {
+            c.account
+            for s in self._run_steps.get(run, [])
+            if not s.outcomes and abs(s.event.t_step - t_step) < REPEAT_WITHIN_S
+            for c in s.changes
+        }
+
+    def _judge_run(self, run: tuple[int, float]) -> None:
+        """Send to review the picks cut out of one run if, judged together, their receipts are
+        unsure (``fusion.run_confidence``), or someone else's hand was in the plate during the
+        run and they were given no step of it (part of a step may be theirs)."""
+        steps = [s for s in self._run_steps.pop(run) if s.outcomes]
+        if not steps:
+            return
+        confidence = run_confidence(
+            [RunStep(s.event.t_step, s.outcomes, s.reaches) for s in steps],
+            [outcome_of(s.decision.shares) for s in steps],
+            REPEAT_FACTOR,
+            REPEAT_WITHIN_S,
+        )
+        for s in steps:
+            confidence *= math.prod(u.sku_confidence for u in s.decision.hypothesis.units)
+        t_start = min(s.event.t_start for s in steps)
+        takers = set(self._run_takers.get(run, {}))
+        others = [
+            p.likelihood
+            for p in self.people.proximity(
+                [run[0]],
+                t_start,
+                max(s.event.t_end for s in steps),
+                steps[0].event.t_step,
+                whole_run=True,
+            )
+            if p.account is not None
+            and p.account not in takers
+            and p.hands_seen
+            and self._was_inside(p, t_start)
+        ]
+        if others and max(others) >= OTHER_HAND_MIN:
+            confidence = min(confidence, 1.0 - OTHER_HAND_WEIGHT * max(others))
+        if confidence >= self.config.review_below:
+            return
+        for s in steps:
+            for change in s.changes:
+                self._flag_review(change, replace(s.decision, confidence=confidence))
 
     def _doubt_other_hands(
         self, decision: Decision, plates: tuple[int, ...], event: WeightEvent
@@ -921,6 +1023,13 @@ class Engine:
         return None
 
     def _finalize(self, account: str) -> FinalReceipt:
+        for steps in self._run_steps.values():
+            # a run still open as the receipt closes: its steps' own doubts stand
+            for s in steps:
+                if s.outcomes and s.decision.confidence < self.config.review_below:
+                    for change in s.changes:
+                        if change.account == account:
+                            self._flag_review(change, s.decision)
         self.finalize_at.pop(account, None)
         self._exit_reach.pop(account, None)
         cart = self.carts.pop(account)
