@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any
 
 import websockets
@@ -71,3 +72,29 @@ def test_a_store_gone_quiet_still_charges_the_last_leaver_and_a_restart_agrees(
     again.wait_fed()
     assert [r["items"] for r in again.receipts() if r["account"] == "acct-b"] == [{"chips": 1}]
     assert again.ledger() == ledger
+
+
+def test_the_clock_is_not_ticked_on_while_a_feed_link_is_cut(
+    make_service: Any, two_shoppers: list[Any]
+) -> None:
+    """The MQTT link drops just after acct-b's exit: the broker will deliver what devices sent
+    meanwhile, so store time must not run ahead of it. No tick while the link is down, nor
+    after it is back until a device is heard; then the quiet clock goes on as before."""
+    service = make_service(quiet_clock_s=0.3)
+    device = service.key("device")
+    t_exit = [m.t for m in two_shoppers if isinstance(m, ExitMsg)][-1]
+    service.feed([m for m in two_shoppers if m.t <= t_exit + 0.2], device)
+    service.wait_fed()
+    service.store.feed_link("mqtt", False)
+    time.sleep(1.5)
+    service.store.feed_link("mqtt", True)
+    time.sleep(1.0)
+    assert service.store.clock_ticks == 0
+    assert not [r for r in service.receipts() if r["account"] == "acct-b"]
+    service.feed([m for m in two_shoppers if t_exit + 0.2 < m.t <= t_exit + 0.3], device)
+
+    def receipt() -> list[dict[str, Any]]:
+        return [r for r in service.receipts() if r["account"] == "acct-b"]
+
+    assert wait_until(receipt, "acct-b's receipt once a device was heard again", 10.0)
+    assert service.store.clock_ticks > 0
