@@ -539,6 +539,7 @@ class Engine:
         rough = _rough_sd(block)
         run = (block[0].plate, block[0].t_settled) if len(block) == 1 and block[0].split else None
         free: Decision | None = None
+        teach_below = 1.0
         if total < 0:
             hyps = self.products.pick_hypotheses(plates, -total, deltas, rough)
             if run is not None:
@@ -550,8 +551,12 @@ class Engine:
                 free = decide_pick(hyps, self._one_action_per_reach(people, recent & solo))
                 people = self._one_action_per_reach(people, recent)
             decision = decide_pick(hyps, people)
+            # a pick of a run teaches a product's weight only if sure despite others' hands in
+            # the run, as when each step was judged alone
+            capped = self._doubt_other_hands(decision, plates, event)
+            teach_below = capped.confidence
             if run is None:
-                decision = self._doubt_other_hands(decision, plates, event)
+                decision = capped
             free = None if run is None or decision.unknown else free or decision
         else:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
@@ -566,6 +571,7 @@ class Engine:
             rough > 0,
             self._merged_sd(block),
             defer_review=free is not None,
+            teach_below=teach_below,
         )
         if run is not None and not decision.unknown:
             made = tuple(o for o in out[n_out:] if isinstance(o, CartChange))
@@ -640,11 +646,13 @@ class Engine:
         rough: bool = False,
         merged_sd: float = 0.0,
         defer_review: bool = False,
+        teach_below: float = 1.0,
     ) -> None:
         """Move units between plates and carts as decided; alert where no cart can take them.
 
         ``defer_review``: a pick cut out of a run, whose doubt is judged with the run's other
-        steps (``_judge_run``), not alone.
+        steps (``_judge_run``), not alone. ``teach_below``: a pick no surer than this teaches no
+        product's weight.
 
         ``rough``: the change was read between steps of one run, not between still windows,
         so its weight is no scale reading of the units. ``merged_sd``: how far the units'
@@ -715,7 +723,7 @@ class Engine:
                     decision.confidence,
                 )
                 cart.add(units, change)
-                sure = decision.confidence > 0.98 and alone
+                sure = min(decision.confidence, teach_below) > 0.98 and alone
                 if sure and len(units) == 1 and not hyp.units and not merged_sd:
                     self.products.learn(units[0].sku, units[0].weight_g)
                 self.stats.picks += 1
