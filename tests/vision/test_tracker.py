@@ -8,7 +8,7 @@ import numpy as np
 
 from walkout.vision.fuse import FloorPerson
 from walkout.vision.pipeline import CameraStage
-from walkout.vision.tracker import Tracker
+from walkout.vision.tracker import TrackedPerson, Tracker
 
 from .scenes import crossing, reacher, reacher_with_neighbour, scene, tiny_store
 
@@ -184,3 +184,37 @@ def test_one_person_seen_twice_at_the_entry_gets_one_id() -> None:
         seen = [_person(x, 0.3)] + ([_person(x, 0.55)] if k < 40 else [])
         ids |= {p.id for p in tracker.update(k * 0.1, seen)}
     assert len(ids) == 1, ids
+
+
+def _walk(
+    tracker: Tracker, frames: list[list[FloorPerson]], t0: int = 0
+) -> list[list[TrackedPerson]]:
+    return [tracker.update((t0 + k) * 0.1, seen) for k, seen in enumerate(frames)]
+
+
+def test_two_people_walking_as_one_blob_stay_with_it_and_off_a_sliver_beside_it() -> None:
+    """Two people walk side by side so close that every camera sees one blob, for 3 s at
+    1 m/s; one camera keeps seeing a sliver of them (a head at the edge of its view) 0.65 m
+    to the side, where another camera looks too and sees nobody. Both ids stay on the blob
+    and keep up with it (they walk, not stand), and neither is pulled to the sliver."""
+    tracker = Tracker(dt=0.1)
+    frames = []
+    for k in range(30):  # side by side, drawing together from 0.8 to 0.3 m apart
+        gap = 0.4 - 0.25 * min(max(0, k - 5), 10) / 10
+        x = 1.0 + 0.1 * k
+        frames.append([_person(x, 2.4 - gap, RED), _person(x, 2.4 + gap, BLUE)])
+    for k in range(30, 60):  # together: one blob, and the sliver beside it
+        x = 1.0 + 0.1 * k
+        blob = _person(x, 2.4)
+        sliver = FloorPerson(np.array([x - 0.1, 3.05]), 0.8, 1, views=2, whole=0.8)
+        frames.append([blob, sliver] if k % 3 else [blob])
+    out = _walk(tracker, frames)
+    ids = {p.id for p in out[29]}
+    assert len(ids) == 2
+    for k, seen in enumerate(out[35:60], start=35):
+        x = 1.0 + 0.1 * k
+        assert {p.id for p in seen} == ids, f"both ids reported at frame {k}"
+        for p in seen:
+            assert np.linalg.norm(p.xy - [x, 2.4]) < 0.35, f"{p.id} off the blob at frame {k}"
+            if k >= 40:  # walking on together, not standing: no lagging behind it
+                assert abs(p.xy[0] - x) < 0.05, f"{p.id} lags the blob at frame {k}"

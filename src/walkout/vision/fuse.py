@@ -41,6 +41,8 @@ class FloorPerson:
         views: How many cameras have this spot in their frame (0 when not worked out).
         look: Appearance (``Detections.looks``) averaged over the cameras that measured it,
             which evens out each view's shading and partial sight; None when none did.
+        whole: The best camera's score times how clear of its frame's edge the body is:
+            low for a sliver of someone at the edge of the one camera that sees it there.
     """
 
     xy: FloatArray
@@ -50,6 +52,7 @@ class FloorPerson:
     colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
     views: int = 0
     look: FloatArray | None = None
+    whole: float = 1.0
 
 
 @dataclass(slots=True)
@@ -286,6 +289,7 @@ class Fusion:
             colour=np.mean(known, axis=0) if known else np.full(3, np.nan),
             views=self._views(xy),
             look=np.mean(looks, axis=0) if looks and len(dims) == 1 else None,
+            whole=max(m.weight for m in members),
         )
 
     def _views(self, xy: FloatArray) -> int:

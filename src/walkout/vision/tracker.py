@@ -36,6 +36,8 @@ class Track:
         confirmed: Reported (seen in ``confirm_hits`` frames).
         last_t: Time of the last match.
         merged_for: Frames it has shared a blob with another track.
+        blob: Where the blob it shares was last frame (None when alone): whether the blob
+            walks or stands.
         views: Most cameras (up to 2) that saw it at once: a newcomer only one camera sees,
             where two look, is not confirmed.
     """
@@ -51,6 +53,7 @@ class Track:
     views: int = 0
     colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
     hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
+    blob: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,8 @@ class Tracker:
         hang_z_m: float = 0.85,
         id_prefix: str = "v",
         look_clear_m: float = 0.8,
+        weak_gate_m: float = 0.3,
+        weak_views: bool = True,
     ) -> None:
         """Args:
         dt: Time between frames, seconds.
@@ -133,7 +138,15 @@ class Tracker:
         look_clear_m: A person's look is reported only with no other track this near: closer,
             one body's outline takes in the other's clothes, and a blend of two people is
             worse than no look for the engine, which learns and compares looks by frames.
+        weak_gate_m: The gate for a weak detection: seen by one camera, and a small body or
+            one cut by the frame's edge (``FloorPerson.whole`` below ``min_birth_score``)
+            or, with ``weak_views``, where another camera looks too and sees nobody. Such a
+            sliver (a head at the edge of a view placed on the floor as shoulders, an arm or
+            shoulder of two people standing close seen from the side) is not a person to
+            pull a track 0.5 m to: out of the blob of two it walks in, or off its person.
+        weak_views: Count one-camera detections where two cameras look as weak.
         """
+        self.weak_gate_m, self.weak_views = weak_gate_m, weak_views
         self.look_clear_m = look_clear_m
         self.twin_m = twin_m
         self.merge_m, self.hold_m = merge_m, hold_m
@@ -167,7 +180,7 @@ class Tracker:
                 tr.x[2:] *= 0.8
             tr.P = self.F @ tr.P @ self.F.T + self.Q
         matched = self._match(people)
-        seen: list[TrackedPerson] = []
+        seen: list[tuple[Track, FloatArray, FloatArray | None]] = []
         taken = {pi for _, pi in matched}
         hidden = self._hidden(matched, people)
         merged = set(hidden) | set(hidden.values())
@@ -175,6 +188,7 @@ class Tracker:
             if ti not in merged:
                 continue
             tr, blob = self.tracks[ti], people[pi].xy
+            step = np.inf if tr.blob is None else float(np.linalg.norm(blob - tr.blob))
             before = tr.x.copy()
             self._correct(tr, blob, self.R_merged)
             group = [tr] + [self.tracks[tj] for tj, owner in hidden.items() if owner == ti]
@@ -185,12 +199,15 @@ class Tracker:
                 member.missed = 0
                 member.last_t = t
                 member.merged_for += 1
-                if member.merged_for > 5:  # together for a while: they stand, not cross
+                member.blob = blob.copy()
+                # together a while, a blob that stays put: they stand, not cross; one that
+                # moves on is two people walking together, at its pace
+                if member.merged_for > 5 and step < self.walking_mps * self.dt:
                     member.x[2:] *= 0.7
                 off = member.x[:2] - blob
                 if np.linalg.norm(off) > self.hold_m:  # never drift away from the blob
                     member.x[:2] = blob + off / np.linalg.norm(off) * self.hold_m
-                seen.append(TrackedPerson(member.id, member.x[:2].copy(), np.zeros((0, 3))))
+                seen.append((member, np.zeros((0, 3)), None))
         for ti, pi in matched:
             if ti in merged:
                 continue
@@ -199,6 +216,7 @@ class Tracker:
             tr.hits += 1
             tr.missed = 0
             tr.merged_for = 0
+            tr.blob = None
             tr.last_t = t
             tr.hands = person.hands
             alone = all(o is tr or np.linalg.norm(o.x[:2] - tr.x[:2]) > 1.0 for o in self.tracks)
@@ -226,17 +244,22 @@ class Tracker:
                     for o in self.tracks
                 )
                 look = person.look if clear else None
-                seen.append(TrackedPerson(tr.id, tr.x[:2].copy(), hands, look))
+                seen.append((tr, hands, look))
         for ti, tr in enumerate(self.tracks):
             if ti not in {m[0] for m in matched} and ti not in hidden:
                 tr.missed += 1
+        out = [TrackedPerson(tr.id, tr.x[:2].copy(), h, look) for tr, h, look in seen]
         self._retire(t)
         for pi, person in enumerate(people):
             if pi not in taken and person.score >= self.min_birth_score:
                 if self._crowded(person.xy):
                     continue  # a second sighting of someone already tracked, not a newcomer
                 self._birth(t, person)
-        return seen
+        return out
+
+    def _sliver(self, p: FloorPerson) -> bool:
+        """Whether a one-camera detection is likely a part of a body (``weak_gate_m``)."""
+        return p.whole < self.min_birth_score or (self.weak_views and p.views >= 2)
 
     def _hanging(self, tr: Track) -> FloatArray:
         """Hands at the sides of someone seen walking with no arm out, else none (unknown).
@@ -312,7 +335,9 @@ class Tracker:
             diff = np.linalg.norm(tc[:, None, :] - pc[None, :, :], axis=2)
             cost = cost + np.nan_to_num(np.clip(diff / self.colour_scale, 0, 1)) * self.colour_m
         big = 1e6
-        cost = np.where(dist <= gate[:, None], cost, big)  # the gate is on position alone
+        weak = np.array([p.cameras < 2 and self._sliver(p) for p in people])
+        gate = np.where(weak[None, :], np.minimum(gate[:, None], self.weak_gate_m), gate[:, None])
+        cost = np.where(dist <= gate, cost, big)  # the gate is on position alone
         rows, cols = linear_sum_assignment(cost)
         return [(int(r), int(c)) for r, c in zip(rows, cols, strict=True) if cost[r, c] < big]
 
