@@ -192,6 +192,30 @@ def _walk(
     return [tracker.update((t0 + k) * 0.1, seen) for k, seen in enumerate(frames)]
 
 
+def test_ids_go_back_by_colour_when_two_people_turn_back_in_a_blob() -> None:
+    """Red walks east and blue west along one line; they meet as one blob for 0.4 s and
+    each turns back the way they came. The constant-velocity filter carries each id on the
+    way it was going, onto the other person, and while they are within 0.8 m their clothes
+    are seen mixed; once they stand apart, their clothes give each id back to its own."""
+    tracker = Tracker(dt=0.1)
+    mixed = (105.0, 50.0, 105.0)
+    frames = []
+    for k in range(30):  # towards each other, 1 m/s each
+        frames.append([_person(2.0 + 0.05 * k, 2.0, RED), _person(5.0 - 0.05 * k, 2.0, BLUE)])
+    frames += [[_person(3.5, 2.0, mixed)] for _ in range(4)]
+    for k in range(1, 41):  # back the way each came, 1 m/s each
+        apart = 0.2 * k > 0.8
+        frames.append([
+            _person(3.5 - 0.1 * k, 2.0, RED if apart else mixed),
+            _person(3.5 + 0.1 * k, 2.0, BLUE if apart else mixed),
+        ])  # fmt: skip
+    out = _walk(tracker, frames)
+    red_id = next(p.id for p in out[20] if p.xy[0] < 3.5)
+    late = [p for seen in out[-10:] for p in seen]
+    assert {p.id for p in late} == {p.id for p in out[20]}, "no new ids"
+    assert all((p.xy[0] < 3.5) == (p.id == red_id) for p in late), "each id with its person"
+
+
 def test_two_people_walking_as_one_blob_stay_with_it_and_off_a_sliver_beside_it() -> None:
     """Two people walk side by side so close that every camera sees one blob, for 3 s at
     1 m/s; one camera keeps seeing a sliver of them (a head at the edge of its view) 0.65 m

@@ -38,6 +38,8 @@ class Track:
         merged_for: Frames it has shared a blob with another track.
         blob: Where the blob it shares was last frame (None when alone): whether the blob
             walks or stands.
+        seen_colour: Clothes colour of this frame's match when matched alone, else NaN.
+        contact_t: Last time another confirmed track was within ``contact_m``.
         views: Most cameras (up to 2) that saw it at once: a newcomer only one camera sees,
             where two look, is not confirmed.
     """
@@ -54,6 +56,19 @@ class Track:
     colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
     hands: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
     blob: FloatArray | None = None
+    seen_colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
+    contact_t: float = -np.inf
+
+
+@dataclass(slots=True)
+class _Contact:
+    """Two tracks that were close: the colour evidence on who is who since they parted."""
+
+    a: Track
+    b: Track
+    t: float
+    crossed: float = 0.0
+    frames: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +112,10 @@ class Tracker:
         id_prefix: str = "v",
         look_clear_m: float = 0.8,
         weak_gate_m: float = 0.3,
+        contact_m: float = 0.5,
+        swap_window_s: float = 3.0,
+        swap_frames: int = 3,
+        swap_margin: float = 20.0,
         weak_views: bool = True,
     ) -> None:
         """Args:
@@ -145,8 +164,20 @@ class Tracker:
             shoulder of two people standing close seen from the side) is not a person to
             pull a track 0.5 m to: out of the blob of two it walks in, or off its person.
         weak_views: Count one-camera detections where two cameras look as weak.
+        contact_m: Two tracks this close have been in contact: for ``swap_window_s`` after,
+            neither learns its colour, and once they stand apart again (``look_clear_m``)
+            their ids are checked against their colours from before ...
+        swap_window_s: ... for this long ...
+        swap_frames: ... over at least this many frames, and given back to the people they
+            fit when the crossed pairing fits better by ``swap_margin`` grey levels (summed
+            over both, mean per frame): a blob of two that parts does not tell by position
+            who went where (a sharp turn in the blob, two people passing through each
+            other), and a constant-velocity filter then carries each id on the wrong way.
         """
         self.weak_gate_m, self.weak_views = weak_gate_m, weak_views
+        self.contact_m, self.swap_window_s = contact_m, swap_window_s
+        self.swap_frames, self.swap_margin = swap_frames, swap_margin
+        self._pairs: dict[tuple[int, int], _Contact] = {}
         self.look_clear_m = look_clear_m
         self.twin_m = twin_m
         self.merge_m, self.hold_m = merge_m, hold_m
@@ -207,6 +238,7 @@ class Tracker:
                 off = member.x[:2] - blob
                 if np.linalg.norm(off) > self.hold_m:  # never drift away from the blob
                     member.x[:2] = blob + off / np.linalg.norm(off) * self.hold_m
+                member.seen_colour = np.full(3, np.nan)
                 seen.append((member, np.zeros((0, 3)), None))
         for ti, pi in matched:
             if ti in merged:
@@ -220,7 +252,9 @@ class Tracker:
             tr.last_t = t
             tr.hands = person.hands
             alone = all(o is tr or np.linalg.norm(o.x[:2] - tr.x[:2]) > 1.0 for o in self.tracks)
-            if alone and not np.isnan(person.colour).any():  # a crowd's colours mix
+            tr.seen_colour = person.colour
+            settled = t - tr.contact_t > self.swap_window_s  # not while who is who is open
+            if alone and settled and not np.isnan(person.colour).any():  # a crowd's mix
                 tr.colour = (
                     person.colour
                     if np.isnan(tr.colour).any()
@@ -248,6 +282,8 @@ class Tracker:
         for ti, tr in enumerate(self.tracks):
             if ti not in {m[0] for m in matched} and ti not in hidden:
                 tr.missed += 1
+                tr.seen_colour = np.full(3, np.nan)
+        self._check_swaps(t)
         out = [TrackedPerson(tr.id, tr.x[:2].copy(), h, look) for tr, h, look in seen]
         self._retire(t)
         for pi, person in enumerate(people):
@@ -257,9 +293,50 @@ class Tracker:
                 self._birth(t, person)
         return out
 
+    def _check_swaps(self, t: float) -> None:
+        """Give two ids back to the people they belong to, by clothes, after a contact.
+
+        When two confirmed tracks come within ``contact_m``, a watch starts (and restarts
+        while they stay close). Once they stand apart, clear of everyone, each frame adds how
+        much better the crossed pairing fits the colours each id had before (the tracks'
+        colours do not learn meanwhile) than the straight one; after ``swap_frames`` frames,
+        a mean over ``swap_margin`` swaps the ids (and their colours) between the two.
+        """
+        live = [tr for tr in self.tracks if tr.confirmed]
+        for i, a in enumerate(live):
+            for b in live[i + 1 :]:
+                if np.linalg.norm(a.x[:2] - b.x[:2]) < self.contact_m:
+                    a.contact_t = b.contact_t = t
+                    self._pairs[(id(a), id(b))] = _Contact(a, b, t)
+        alive = {id(tr) for tr in self.tracks}
+        for key, c in list(self._pairs.items()):
+            if t - c.t > self.swap_window_s or id(c.a) not in alive or id(c.b) not in alive:
+                del self._pairs[key]
+                continue
+            if c.t == t or not all(self._clear(tr) for tr in (c.a, c.b)):
+                continue
+            cols = [c.a.colour, c.b.colour, c.a.seen_colour, c.b.seen_colour]
+            if any(np.isnan(v).any() for v in cols):
+                continue
+            ca, cb, sa, sb = cols
+            straight = np.linalg.norm(ca - sa) + np.linalg.norm(cb - sb)
+            crossed = np.linalg.norm(ca - sb) + np.linalg.norm(cb - sa)
+            c.crossed += float(straight - crossed)
+            c.frames += 1
+            if c.frames >= self.swap_frames and c.crossed / c.frames > self.swap_margin:
+                c.a.id, c.b.id = c.b.id, c.a.id
+                c.a.colour, c.b.colour = c.b.colour, c.a.colour
+                del self._pairs[key]
+
     def _sliver(self, p: FloorPerson) -> bool:
         """Whether a one-camera detection is likely a part of a body (``weak_gate_m``)."""
         return p.whole < self.min_birth_score or (self.weak_views and p.views >= 2)
+
+    def _clear(self, tr: Track) -> bool:
+        """Whether no other track is within ``look_clear_m`` (its colours are its own)."""
+        return all(
+            o is tr or np.linalg.norm(o.x[:2] - tr.x[:2]) > self.look_clear_m for o in self.tracks
+        )
 
     def _hanging(self, tr: Track) -> FloatArray:
         """Hands at the sides of someone seen walking with no arm out, else none (unknown).
