@@ -229,3 +229,24 @@ def test_a_meeting_holds_only_the_changes_of_plates_its_people_came_near() -> No
     assert opened is not None and 5.0 < opened < 6.2
     assert people.open_encounter_near([4], 4.0, 6.2) == opened  # S2's first plate
     assert people.open_encounter_near([0, 1], 4.0, 6.2) is None  # S1's
+
+
+def test_an_account_whose_scan_nobody_came_through_is_closed_for_review() -> None:
+    """acct-a scans at t=1 but nobody walks through the gate (the cameras missed them, or
+    they turned back); acct-b shops as usual. acct-a's cart can never be given anything, so
+    its receipt comes out soon, for review, instead of staying open until the store closes."""
+    scene = Scene(small_store())
+    scene.entry(1.0, "acct-a")
+    t_exit = scene.shopper("tb", "acct-b", 8.0, [(1.0, 10.0, 13.0)], reaches=[(0, 11.0, 12.4)])
+    scene.pick(0, 11.8, 369.0)
+    engine = Engine(small_store(), EngineConfig(reorder_window_s=0.5, exit_settle_s=0.0))
+    finals = {}
+    for msg in scene.build(t_exit + 3.0):
+        for out in engine.feed(msg):
+            if isinstance(out, FinalReceipt):
+                finals[out.receipt.account] = (engine.now, out.receipt)
+    t_final, receipt = finals["acct-a"]
+    assert t_final < t_exit  # within a prune round (5 s) of the scan going stale
+    assert receipt.items == {} and receipt.needs_review
+    assert any("nobody came through" in r for r in receipt.review_reasons)
+    assert finals["acct-b"][1].items == {"cola": 1} and not finals["acct-b"][1].needs_review

@@ -317,6 +317,7 @@ class Engine:
         if now >= self._next_prune_t:
             self._close_the_unseen(now)
             self.people.prune(now)
+            self._close_the_unbound(now)
             self._next_prune_t = now + PRUNE_EVERY_S
         if now >= self._next_decision_t and self.pending:
             self._decide(out)
@@ -976,6 +977,25 @@ class Engine:
                 "them: the receipt is made without knowing when they left"
             )
             self._close_after(left.account, left.t, now)
+
+    def _close_the_unbound(self, now: float) -> None:
+        """An account whose scan nobody came through, with nobody of its party inside and no
+        other scan of it waiting, can never be given anything: its receipt is made now, for
+        review (its shopper may have walked in unseen), not left open for ever."""
+        for t_scan, gate, account in self.people.take_unbound_scans():
+            cart = self.carts.get(account)
+            if (
+                cart is None
+                or account in self.finalize_at
+                or self.people.inside_by_account.get(account)
+                or self.people.scan_pending(account)
+            ):
+                continue
+            cart.review_reasons.append(
+                f"nobody came through {gate} after {account}'s scan at t={t_scan:.1f}: their "
+                "shopper was never followed, so nothing they took can be on this receipt"
+            )
+            self._close_after(account, t_scan, now)
 
     def _close_after(self, account: str, t_left: float, due: float) -> None:
         """The party left at ``t_left``: its receipt is final from ``due`` on, once the plates

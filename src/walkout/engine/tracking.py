@@ -300,6 +300,7 @@ class PeopleTracker:
         self._pending_scans: dict[str, deque[tuple[float, str]]] = {
             g: deque() for g in store.entry_gates
         }
+        self.unbound_scans: list[tuple[float, str, str]] = []  # (t, gate, account), nobody came
         self._encounters: dict[tuple[str, str], _Encounter] = {}
         self.inside_by_account: dict[str, set[int]] = {}
         self.unmatched_exits = 0
@@ -674,10 +675,7 @@ class PeopleTracker:
         counts as well as the distance.
         """
         cfg = self.config
-        for gate_id, scans in self._pending_scans.items():
-            while scans and t - scans[0][0] > cfg.entry_window_s:
-                stale = scans.popleft()
-                log.warning("scan of %s at %s: nobody came through", stale[1], gate_id)
+        self._drop_stale_scans(t)
         # only the scans of the gate the track starts in: gates stand side by side, and
         # letting a track take a neighbouring gate's scan shifts a queue of entrants by one
         # account each
@@ -717,6 +715,24 @@ class PeopleTracker:
         else:
             log.warning("track %s appeared at %s with nobody lost nearby", track_id, pos)
         return self._new_person(t, track_id, pos, None).pid
+
+    def _drop_stale_scans(self, t: float) -> None:
+        """Scans older than the entry window that nobody came through: no later track can
+        be theirs (the spec gives the entrant 3 s). Kept in ``unbound_scans`` for the engine."""
+        for gate_id, scans in self._pending_scans.items():
+            while scans and t - scans[0][0] > self.config.entry_window_s:
+                stale = scans.popleft()
+                log.warning("scan of %s at %s: nobody came through", stale[1], gate_id)
+                self.unbound_scans.append((stale[0], gate_id, stale[1]))
+
+    def take_unbound_scans(self) -> list[tuple[float, str, str]]:
+        """(t, gate, account) of the scans nobody came through since last asked."""
+        scans, self.unbound_scans = self.unbound_scans, []
+        return scans
+
+    def scan_pending(self, account: str) -> bool:
+        """Does a scan of ``account`` still wait for someone to come through its gate?"""
+        return any(a == account for scans in self._pending_scans.values() for _, a in scans)
 
     def _new_person(
         self, t: float, track_id: str, pos: tuple[float, float], account: str | None
@@ -1151,7 +1167,8 @@ class PeopleTracker:
 
     def prune(self, now: float) -> None:
         """Bound memory: forget tracks silent for longer than the history horizon, and the
-        people who left with them."""
+        people who left with them; let go of scans nobody came through."""
+        self._drop_stale_scans(now)
         for tid in [tid for tid, h in self.tracks.items() if not h.t or h.t[-1] < now - HISTORY_S]:
             pid = self.tracks[tid].person
             del self.tracks[tid]
