@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from walkout.recording.files import validate_line
 from walkout.recording.models import MESSAGE_ADAPTER, TrackMsg, WeightMsg
 from walkout.service import db
-from walkout.service.messages import ClockTick, LoggedMessage
+from walkout.service.messages import CLOCK_TYPE, ClockTick, LoggedMessage
 
 READ_CHUNK = 20_000
 """Rows read per query while replaying, so memory stays flat however long the log is."""
@@ -60,7 +60,7 @@ class MessageLog:
         m = db.messages.c
         with self.db.connect() as conn:
             row = conn.execute(
-                select(m.t, m.received_at).where(m.type != "clock").order_by(m.t.desc()).limit(1)
+                select(m.t, m.received_at).where(m.type != CLOCK_TYPE).order_by(m.t.desc()).limit(1)
             ).first()
         return None if row is None else (float(row[0]), float(row[1]))
 
@@ -77,7 +77,7 @@ class MessageLog:
                     .limit(READ_CHUNK)
                 ).all()
             for row_seq, body, kind in rows:
-                if kind == "clock":
+                if kind == CLOCK_TYPE:
                     yield int(row_seq), ClockTick.model_validate_json(body)
                 else:
                     yield int(row_seq), validate(body)

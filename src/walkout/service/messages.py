@@ -24,6 +24,10 @@ class ClockTick(BaseModel):
     t: float
 
 
+CLOCK_TYPE = "clock"
+"""The log's ``type`` of a ``ClockTick`` line."""
+
+
 LoggedMessage = AnyMessage | ClockTick
 """What the log holds: the spec's messages, and the service's clock ticks."""
 

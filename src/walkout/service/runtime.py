@@ -292,11 +292,12 @@ class LiveStore:
         lag = self.settings.quiet_clock_s
         if not lag <= waited <= lag + QUIET_TICKS_FOR_S:
             return None
-        return _Job([ClockTick(t=newest_t + waited - lag)], "clock", Future())
+        return _Job([ClockTick(t=newest_t + waited - lag)], "service:clock", Future())
 
     def _ingest(self, jobs: list[_Job]) -> None:
         pairs = [(m, j.source) for j in jobs for m in j.msgs]
-        queued = sum(len(j.msgs) for j in jobs if j.source != "clock")  # ticks never queue
+        ticks = [m for m, _ in pairs if isinstance(m, ClockTick)]
+        queued = len(pairs) - len(ticks)  # ticks never went through submit()
         try:
             seqs = self.log.append(pairs)
         except Exception as exc:
