@@ -296,8 +296,10 @@ class LiveStore:
 
     def _ingest(self, jobs: list[_Job]) -> None:
         pairs = [(m, j.source) for j in jobs for m in j.msgs]
-        ticks = [m for m, _ in pairs if isinstance(m, ClockTick)]
-        queued = len(pairs) - len(ticks)  # ticks never went through submit()
+        # the devices' times: ticks follow the devices' clock (they do not set it) and never
+        # went through submit()'s queue count
+        heard = [m.t for m, _ in pairs if not isinstance(m, ClockTick)]
+        queued = len(heard)
         try:
             seqs = self.log.append(pairs)
         except Exception as exc:
@@ -307,8 +309,7 @@ class LiveStore:
                 j.future.set_exception(exc)
             return
         self._dequeued(queued)
-        heard = [m.t for m, _ in pairs if not isinstance(m, ClockTick)]
-        if heard:  # ticks follow the devices' clock, they do not set it
+        if heard:
             self.clock.advance(max(heard), time.time())
             self._heard_at_drops = self._link_drops
         i = 0
