@@ -51,9 +51,8 @@ def exit_while_someone_picks_far_away() -> list[Msg]:
     return sorted([*near.build(24.0), *moved], key=lambda m: m.t)
 
 
-def exit_while_another_reaches() -> Scene:
-    """acct-a takes a cola and leaves at t=10."""
-    scene = Scene(small_store())
+def cola_taker(scene: Scene) -> None:
+    """acct-a walks in, takes a cola from plate 0 at t=5.5 and leaves at t=10."""
     scene.entry(1.0, "acct-a")
     scene.person(
         "ta",
@@ -62,6 +61,12 @@ def exit_while_another_reaches() -> Scene:
     )
     scene.pick(0, 5.5, 370.0)
     scene.exit(10.0)
+
+
+def exit_while_another_reaches() -> Scene:
+    """acct-a takes a cola and leaves at t=10."""
+    scene = Scene(small_store())
+    cola_taker(scene)
     scene.entry(6.0, "acct-b")
     scene.person(
         "tb",
@@ -185,16 +190,9 @@ def test_a_shelf_that_goes_silent_mid_reach_does_not_hold_the_receipt_for_ever()
     cameras go on. The plate never reads calm again, so the receipt cannot wait for it: it is
     made a while after the exit and sent to review, saying which shelf was not read."""
     scene = Scene(small_store())
-    scene.entry(1.0, "acct-a")
-    scene.person(
-        "ta",
-        [(2.0, 0.5, 0.3), (4.0, 1.0, 2.4), (7.0, 1.0, 2.4), (10.0, 3.5, 0.2), (11.0, 3.5, -0.5)],
-        reaches=[(0, 4.8, 6.2)],
-    )
+    cola_taker(scene)
     scene.entry(20.0, "acct-b")  # someone else walks about, so the camera clock goes on
     scene.person("tb", [(21.0, 0.5, 0.3), (120.0, 3.0, 0.5)])
-    scene.pick(0, 5.5, 370.0)
-    scene.exit(10.0)
     msgs = [m for m in scene.build(120.0) if not (isinstance(m, WeightMsg) and m.t > 5.4)]
     engine = Engine(small_store(), EngineConfig(reorder_window_s=0.5, exit_settle_s=0.0))
     finals = [(engine.now, o.receipt) for m in msgs for o in engine.feed(m)
