@@ -328,8 +328,9 @@ class Engine:
         """A run of activity that ended where it began, on a plate whose units are lighter than
         the smallest step a run is cut at (a pressing hand's bump): a unit set down by one
         hand and another lifted by the next cannot be told from a touch. With two accounts'
-        hands in the plate during the run and an excursion of a unit's weight, either
-        receipt may be a unit out: both go to review."""
+        hands in the plate during the run (one of them may be hidden, its owner standing
+        where one reaches) and an excursion of a unit's weight, either receipt may be a unit
+        out: both go to review."""
         weights = [self.store.products[s].weight_g for s in self.store.planogram[plate]]
         weights += [u.weight_g for u in self.products.stock[plate].loose.values()]
         if not weights:
@@ -338,16 +339,18 @@ class Engine:
         cut_at = max(self.config.split_min_g, self.config.split_min_frac * lightest)
         if lightest >= cut_at or peak_g < self.config.split_min_frac * lightest:
             return
-        hands = [
+        near = [
             p
             for p in self.people.proximity([plate], t0, t1, None, whole_run=True)
             if p.account in self.carts
-            and p.hands_seen
-            and p.likelihood >= OTHER_HAND_MIN
+            and p.likelihood >= OTHER_HAND_MIN * self.config.occluded_hands_factor
             and self._was_inside(p, t0)
         ]
-        accounts = sorted({p.account for p in hands if p.account is not None})
-        if len(accounts) < 2:
+        # one hand plainly in the plate, and another account's hand there or hidden where
+        # one stands to reach it (a reaching hand the cameras missed sets a unit down unseen)
+        seen = {p.account for p in near if p.hands_seen and p.likelihood >= OTHER_HAND_MIN}
+        accounts = sorted({p.account for p in near if p.account is not None})
+        if not seen or len(accounts) < 2:
             return
         reason = (
             f"a run on {self.store.plate_ids[plate]} at t={t0:.1f}-{t1:.1f} ended where it "
