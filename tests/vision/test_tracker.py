@@ -242,3 +242,27 @@ def test_two_people_walking_as_one_blob_stay_with_it_and_off_a_sliver_beside_it(
             assert np.linalg.norm(p.xy - [x, 2.4]) < 0.35, f"{p.id} off the blob at frame {k}"
             if k >= 40:  # walking on together, not standing: no lagging behind it
                 assert abs(p.xy[0] - x) < 0.05, f"{p.id} lags the blob at frame {k}"
+
+
+def test_a_young_track_with_no_colour_does_not_take_someone_leaving_a_blob() -> None:
+    """Red and blue stand as one blob; a flicker 0.94 m away starts a young track that never
+    stood alone, so it has learnt no colour. Blue then walks out of the blob, seen in a
+    colour 33 grey levels off the one learnt (shading): blue's id is 0.5 m away, the young
+    track 0.68 m. An unknown colour costing nothing, the young track took blue (busy seed 6
+    at 40.5 s: a party member went on under an id no account held)."""
+    tracker = Tracker(dt=0.1)
+    frames = []
+    for k in range(30):  # towards each other, apart
+        frames.append([_person(2.0 + 0.045 * k, 2.0, RED), _person(5.0 - 0.045 * k, 2.0, BLUE)])
+    mixed = (105.0, 50.0, 105.0)
+    frames += [[_person(3.5, 2.0, mixed)] for _ in range(28)]
+    flicker = FloorPerson(np.array([4.35, 2.7]), 0.8, 1, colour=np.array([90.0, 90.0, 90.0]))
+    frames += [[_person(3.5, 2.0, mixed), flicker] for _ in range(2)]
+    shaded = (BLUE[0] - 19.0, BLUE[1] + 19.0, BLUE[2] + 19.0)
+    for k in range(12):  # blue walks out north, red stays
+        frames.append([_person(3.45, 2.0, RED), _person(3.7, 2.5 + 0.1 * k, shaded)])
+    out = _walk(tracker, frames)
+    blue_id = next(p.id for p in out[20] if p.xy[0] > 3.5)
+    late = [p for seen in out[-5:] for p in seen]
+    assert {p.id for p in late} == {p.id for p in out[20]}, "no new id"
+    assert all((p.xy[1] > 2.6) == (p.id == blue_id) for p in late), "blue keeps their id"

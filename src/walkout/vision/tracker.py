@@ -106,6 +106,7 @@ class Tracker:
         colour_m: float = 0.5,
         colour_scale: float = 50.0,
         colour_rate: float = 0.1,
+        unknown_colour: float = 0.5,
         walking_mps: float = 0.5,
         shoulder_m: float = 0.2,
         hang_z_m: float = 0.85,
@@ -149,6 +150,11 @@ class Tracker:
             but lets a lighting change pull a track towards the wrong person.
         colour_scale: Colour distance (grey levels, BGR) counted as wholly different.
         colour_rate: How fast a track's colour follows what is seen (per frame).
+        unknown_colour: Share of ``colour_m`` a track with no colour learnt yet pays against a
+            person whose colour is seen (a young track born beside someone, never alone). 0
+            made an unknown colour free, so such a track beat the right one, whose colour
+            merely differed by frame noise and shading, for a person leaving a blob; 1 counts
+            it as wholly different.
         walking_mps: Someone this fast with no arm seen is reported with hands hanging at the
             sides; 0 reports no hands unless seen.
         shoulder_m: How far to either side of the body hanging hands are put.
@@ -186,6 +192,7 @@ class Tracker:
         self.entries = np.array(entries, dtype=float).reshape(-1, 2) if entries else None
         self.entry_m = entry_m
         self.colour_m, self.colour_scale, self.colour_rate = colour_m, colour_scale, colour_rate
+        self.unknown_colour = unknown_colour
         self.dt, self.gate_m = dt, gate_m
         self.confirm_hits, self.max_missed = confirm_hits, max_missed
         self.reid_s, self.reid_m = reid_s, reid_m
@@ -410,7 +417,10 @@ class Tracker:
             tc = np.array([tr.colour for tr in self.tracks])
             pc = np.array([p.colour for p in people])
             diff = np.linalg.norm(tc[:, None, :] - pc[None, :, :], axis=2)
-            cost = cost + np.nan_to_num(np.clip(diff / self.colour_scale, 0, 1)) * self.colour_m
+            share = np.clip(diff / self.colour_scale, 0, 1)
+            unknown = np.isnan(tc).any(axis=1)[:, None] & ~np.isnan(pc).any(axis=1)[None, :]
+            share = np.where(unknown, self.unknown_colour, np.nan_to_num(share))
+            cost = cost + share * self.colour_m
         big = 1e6
         weak = np.array([p.cameras < 2 and self._sliver(p) for p in people])
         gate = np.where(weak[None, :], np.minimum(gate[:, None], self.weak_gate_m), gate[:, None])
