@@ -135,7 +135,15 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
             continue
         tokens = _tokens(hyp)
         base = hyp.score / UNITS_PRIOR.get(len(tokens), 0.01)
+        # units of one product are alike: who took how many of them is one way, counted once,
+        # not once per order of the units (as if each were another product, which made a
+        # multi-unit pick likelier the more people stood near to share it out)
+        alike = [
+            k for k in range(len(tokens) - 1) if tokens[k][1] is None and tokens[k + 1] == tokens[k]
+        ]
         for assign in itertools.product(range(len(actors)), repeat=len(tokens)):
+            if any(assign[k] > assign[k + 1] for k in alike):
+                continue
             score = base
             for i, r in enumerate(reach):
                 n = assign.count(i)
