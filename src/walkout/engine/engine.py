@@ -36,7 +36,7 @@ from walkout.engine.fusion import (
     outcome_of,
     putback_joint,
     rank_people,
-    run_confidence,
+    run_posteriors,
 )
 from walkout.engine.grouping import OVERLAP_SLACK_S, components, partitions
 from walkout.engine.ordering import AnyMessage, ReorderBuffer
@@ -724,7 +724,7 @@ class Engine:
                     event,
                     products,
                     people,
-                    decision.confidence,
+                    decision.confidence_of(person.account),
                 )
                 cart.add(units, change)
                 sure = min(decision.confidence, teach_below) > 0.98 and alone
@@ -756,8 +756,14 @@ class Engine:
             self._last_change.move_to_end(person.account)
             while len(self._last_change) > LAST_CHANGE_KEEP:
                 self._last_change.popitem(last=False)
+            if is_pick and decision.accounts:
+                continue  # each receipt by its own doubt, below
             if decision.confidence < self.config.review_below and not defer_review:
                 self._flag_review(change, decision)
+        if is_pick and decision.accounts and not defer_review:
+            doubtful = {who for who, p in decision.accounts if p < self.config.review_below}
+            if doubtful:
+                self._flag_accounts(event, "pick", decision, doubtful)
 
     def _leave_rivals(self, plates: tuple[int, ...], back: Hypothesis, decision: Decision) -> None:
         """An unsure put-back that went home (into the plate's planogram stock) may have been
@@ -829,7 +835,7 @@ class Engine:
         steps = [s for s in self._run_steps.pop(run) if s.outcomes]
         if not steps:
             return
-        confidence = run_confidence(
+        confidence, per = run_posteriors(
             [RunStep(s.event.t_step, s.outcomes, s.reaches) for s in steps],
             [outcome_of(s.decision.shares) for s in steps],
             REPEAT_FACTOR,
@@ -837,6 +843,10 @@ class Engine:
         )
         for s in steps:
             confidence *= math.prod(u.sku_confidence for u in s.decision.hypothesis.units)
+            for share in s.decision.shares:
+                who = share.person.account if share.person is not None else None
+                if who in per:
+                    per[who] *= math.prod(u.sku_confidence for u in share.hypothesis.units)
         t_start = min(s.event.t_start for s in steps)
         takers = set(self._run_takers.get(run, {}))
         others = [
@@ -854,12 +864,20 @@ class Engine:
             and self._was_inside(p, t_start)
         ]
         if others and max(others) >= OTHER_HAND_MIN:
-            confidence = min(confidence, 1.0 - OTHER_HAND_WEIGHT * max(others))
+            cap = 1.0 - OTHER_HAND_WEIGHT * max(others)
+            confidence = min(confidence, cap)
+            per = {who: min(p, cap) if who in takers else p for who, p in per.items()}
         if confidence >= self.config.review_below:
             return
+        # each receipt by its own doubt: one taker's two units or three is not the other's
+        doubtful = {who for who, p in per.items() if p < self.config.review_below}
+        given = {c.account for s in steps for c in s.changes}
         for s in steps:
-            for change in s.changes:
-                self._flag_review(change, replace(s.decision, confidence=confidence))
+            # a taker at the steps it was given, anyone else at the steps it may have made
+            involved = {c.account for c in s.changes} | (set(s.reaches) - given)
+            if doubtful & involved:
+                judged = replace(s.decision, confidence=confidence, accounts=tuple(per.items()))
+                self._flag_accounts(s.event, "pick", judged, doubtful & involved)
 
     def _doubt_other_hands(
         self, decision: Decision, plates: tuple[int, ...], event: WeightEvent
@@ -884,7 +902,13 @@ class Engine:
         if not others or max(others) < OTHER_HAND_MIN:
             return decision
         cap = 1.0 - OTHER_HAND_WEIGHT * max(others)
-        return replace(decision, confidence=min(decision.confidence, cap))
+        return replace(
+            decision,
+            confidence=min(decision.confidence, cap),
+            accounts=tuple(
+                (who, min(p, cap) if who in chosen else p) for who, p in decision.accounts
+            ),
+        )
 
     def _expected_g(self, hyp: Hypothesis) -> float:
         planogram = sum(k * self.products.mean_weight(sku)[0] for sku, k in hyp.planogram)
@@ -941,6 +965,29 @@ class Engine:
             cart = self.carts.get(account)
             if cart is not None:
                 cart.review_reasons.append(reason)
+
+    def _flag_accounts(
+        self, event: WeightEvent, kind: str, decision: Decision, accounts: set[str]
+    ) -> None:
+        """Send to review the receipts of ``accounts`` (each unsure of what ``event`` put on
+        it), with the competing explanations."""
+        best = decision.hypothesis.describe()
+        alts = "; ".join(
+            f"{h.describe()} p={pr:.2f}" for h, pr in decision.product_alternatives[1:3]
+        )
+        who = "; ".join(
+            f"{p.account or 'unknown'} p={pr:.2f}" for p, pr in decision.person_alternatives[:3]
+        )
+        for account in sorted(accounts):
+            cart = self.carts.get(account)
+            if cart is None:
+                continue
+            cart.review_reasons.append(
+                f"event {event.event_id} at t={event.t_end:.1f} on {'+'.join(event.plates)}: "
+                f"{kind} {best} (confidence {decision.confidence:.2f}, for {account} "
+                f"{decision.confidence_of(account):.2f}); other products: {alts or 'none'}; "
+                f"people: {who or 'none'}"
+            )
 
     def _alert(self, out: list[Output], event: WeightEvent, kind: str, message: str) -> None:
         alert = StoreAlert(event.t_end, kind, message, event)
@@ -1057,7 +1104,7 @@ class Engine:
         for steps in self._run_steps.values():
             # a run still open as the receipt closes: its steps' own doubts stand
             for s in steps:
-                if s.outcomes and s.decision.confidence < self.config.review_below:
+                if s.outcomes and s.decision.confidence_of(account) < self.config.review_below:
                     for change in s.changes:
                         if change.account == account:
                             self._flag_review(change, s.decision)

@@ -44,6 +44,9 @@ MAX_OUTCOMES = 4
 Outcome = tuple[tuple[str, str], ...]
 """What an event puts on receipts: sorted (account or person, sku) pairs, one per unit."""
 
+UNKNOWN_OUTCOME: Outcome = (("?", "unknown"),)
+"""The outcome of a change no product explains: nobody's receipt is known from it."""
+
 
 @dataclass(frozen=True, slots=True)
 class Share:
@@ -67,10 +70,18 @@ class Decision:
     outcomes: tuple[tuple[Outcome, float], ...] = ()
     # the people a pick weighed as takers, and how likely each was to have reached in
     reaches: tuple[tuple[str, float], ...] = ()
+    # per account (or untracked person) of a pick: the posterior that what the event puts on
+    # their receipt is right, summed over every outcome that gives them the same units
+    accounts: tuple[tuple[str, float], ...] = ()
 
     @property
     def unknown(self) -> bool:
         return any(s.hypothesis.unknown for s in self.shares)
+
+    def confidence_of(self, who: str) -> float:
+        """How sure the event is of what it puts on ``who``'s receipt (an account, or
+        ``person-N``): at least ``confidence``, which is sure of every receipt at once."""
+        return dict(self.accounts).get(who, self.confidence)
 
 
 def rank_people(people: list[Proximity]) -> list[tuple[Proximity | None, float]]:
@@ -87,6 +98,25 @@ def _who(person: Proximity | None) -> str:
     if person is None:
         return ""
     return person.account if person.account is not None else f"person-{person.pid}"
+
+
+def _own(key: Outcome, who: str) -> Counter[str]:
+    """What an outcome puts on one receipt."""
+    return Counter(sku for w, sku in key if w == who)
+
+
+def _marginals(totals: dict[Outcome, float], best: Outcome, grand: float) -> dict[str, float]:
+    """Per account (or untracked person) named in any outcome: the share of ``totals`` that
+    puts on their receipt what ``best`` does. A receipt is right or wrong on its own; one
+    shopper's doubt (two units or three of theirs, which of two others took the second
+    unit) is no doubt about a neighbour's."""
+    known = [k for k in totals if k != UNKNOWN_OUTCOME]
+    whos = sorted({w for k in known for w, _ in k if w})
+    out: dict[str, float] = {}
+    for who in whos:
+        mine = _own(best, who)
+        out[who] = sum(totals[k] for k in known if _own(k, who) == mine) / grand
+    return out
 
 
 def _tokens(hyp: Hypothesis) -> list[tuple[str, Unit | None]]:
@@ -128,7 +158,7 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
     top = hyps[:MAX_HYPOTHESES]
     for h_index, hyp in enumerate(top):
         if hyp.unknown:
-            key: Outcome = (("?", "unknown"),)
+            key: Outcome = UNKNOWN_OUTCOME
             totals[key] = totals.get(key, 0.0) + hyp.score
             best_of.setdefault(key, (hyp.score, hyp, ()))
             per_hyp[h_index] = per_hyp.get(h_index, 0.0) + hyp.score
@@ -177,8 +207,15 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
         ((actors[a], pr / grand) for a, pr in per_actor.items() if actors[a] is not None),
         key=lambda x: -x[1],
     )
+    accounts: dict[str, float] = {}
     if hyp.unknown:
         person_alts = _present(people)
+    else:
+        accounts = _marginals(totals, best_key, grand)
+        for share in shares:
+            who = _who(share.person)
+            if who in accounts:
+                accounts[who] *= math.prod(u.sku_confidence for u in share.hypothesis.units)
     return Decision(
         hypothesis=hyp,
         shares=shares,
@@ -191,6 +228,7 @@ def decide_pick(hyps: list[Hypothesis], people: list[Proximity]) -> Decision:
             for k in sorted(totals, key=lambda k: (-totals[k], k))[:MAX_OUTCOMES]
         ),
         reaches=tuple((_who(a), r) for a, r in zip(actors, reach, strict=True) if a is not None),
+        accounts=tuple(sorted(accounts.items())),
     )
 
 
@@ -223,10 +261,25 @@ def run_confidence(
     steps this close together counts ``repeat_factor`` per repeat. Outcomes left out of
     ``steps`` count against the chosen ones.
     """
+    return run_posteriors(steps, chosen, repeat_factor, repeat_within_s)[0]
+
+
+def run_posteriors(
+    steps: list[RunStep], chosen: list[Outcome], repeat_factor: float, repeat_within_s: float
+) -> tuple[float, dict[str, float]]:
+    """``run_confidence``, and per account (or person) named in the steps: the posterior that
+    the run puts on their receipt what the ``chosen`` outcomes do (a receipt is right or wrong
+    on its own, so one taker's doubt is not another's)."""
     want = Counter(pair for key in chosen for pair in key)
     mass = math.prod(sum(p for _, p in step.outcomes) for step in steps)
     people = sorted({w for step in steps for w in step.reaches if w})
+    whos = sorted(
+        {w for step in steps for key, _ in step.outcomes for w, _ in key if w} | set(people)
+    )
+    whos = [w for w in whos if w != UNKNOWN_OUTCOME[0][0]]
+    mine = {w: _own(tuple(want.elements()), w) for w in whos}
     total = same = 0.0
+    per: dict[str, float] = dict.fromkeys(whos, 0.0)
     for combo in itertools.product(*(step.outcomes for step in steps)):
         score = math.prod(p for _, p in combo)
         for who in people:
@@ -246,9 +299,17 @@ def run_confidence(
                 if j not in took and near:
                     score /= misses[j]
         total += score
-        if Counter(pair for key, _ in combo for pair in key) == want:
+        got = Counter(pair for key, _ in combo for pair in key)
+        if got == want:
             same += score
-    return same / total * mass if total > 0 else 0.0
+        if any(key == UNKNOWN_OUTCOME for key, _ in combo):
+            continue
+        for who in whos:
+            if Counter(sku for w, sku in got.elements() if w == who) == mine[who]:
+                per[who] += score
+    if total <= 0:
+        return 0.0, dict.fromkeys(whos, 0.0)
+    return same / total * mass, {w: v / total * mass for w, v in per.items()}
 
 
 PutBack = tuple[tuple[Share, ...], float]
