@@ -886,28 +886,35 @@ class Engine:
 
         A run of activity can hold several steps (two shoppers a second apart, a take and a
         put-back); the net change is then shared out by the hands at one moment only, and
-        another account whose hand was in the plate earlier or later may own part of it.
+        another account whose hand was in the plate earlier or later may own part of it: the
+        receipts of the takers and of those others are all in doubt.
         """
         chosen = {s.person.account for s in decision.shares if s.person is not None}
         others = [
-            p.likelihood
+            p
             for p in self.people.proximity(
                 list(plates), event.t_start, event.t_end, event.t_step, whole_run=True
             )
             if p.account is not None
             and p.account not in chosen
             and p.hands_seen
+            and p.likelihood >= OTHER_HAND_MIN
             and self._was_inside(p, event.t_start)
         ]
-        if not others or max(others) < OTHER_HAND_MIN:
+        if not others:
             return decision
-        cap = 1.0 - OTHER_HAND_WEIGHT * max(others)
+        cap = 1.0 - OTHER_HAND_WEIGHT * max(p.likelihood for p in others)
+        # the part that may be theirs is a doubt on their receipt too (a unit they put back
+        # in the run, or took, is on the wrong receipt either way)
+        doubted = chosen | {p.account for p in others}
+        accounts = dict(decision.accounts)
+        for who in doubted:
+            if who is not None:
+                accounts[who] = min(accounts.get(who, 1.0), cap)
         return replace(
             decision,
             confidence=min(decision.confidence, cap),
-            accounts=tuple(
-                (who, min(p, cap) if who in chosen else p) for who, p in decision.accounts
-            ),
+            accounts=tuple(sorted(accounts.items())),
         )
 
     def _expected_g(self, hyp: Hypothesis) -> float:
