@@ -33,9 +33,13 @@ Event classes, from best to worst:
 - ``contested, hand by``: another account's hand was seen in the plate within 1 s of the step,
   but its stay there did not span the step: told apart by timing, in principle (the engine's
   ``_reach_timing``).
+- ``contested, alike at step``: as below, but each such hand made an alike action of its own
+  (the same product and count, on the same plates, within ``TWIN_S`` = 1.5 s): whoever made
+  which step, the receipts are the same, so the recording decides them (the engine's
+  ``run_confidence``).
 - ``contested, hand at step``: another account's hand was seen in the plate both in the
   ``STAY_S`` = 0.5 s before the true step and in the 0.5 s after it (a stay spanning the step).
-  Unless both took a unit, or the units differ, hands cannot say whose it was.
+  Hands cannot say whose the step was.
 
 A receipt takes the worst class of its account's events, and of the contested events in which
 one of its people was the rival (the decision there moves its receipt too; column ``as rival``
@@ -78,6 +82,7 @@ IN_PLATE_M = 2.5 * CFG.hand_sd_m
 RIVAL_S = 1.0
 ALONE_M = 1.2
 STAY_S = 0.5
+TWIN_S = 1.5
 
 CLASSES = (
     "no events",
@@ -85,6 +90,7 @@ CLASSES = (
     "hidden, alone",
     "contested, near",
     "contested, hand by",
+    "contested, alike at step",
     "contested, hand at step",
 )
 RANK = {name: i for i, name in enumerate(CLASSES)}
@@ -179,9 +185,14 @@ def _hand_d(store: StoreIndex, plates: list[int], others: list[int], hands: list
 
 
 def classify_event(
-    store: StoreIndex, ev: dict, frames: dict[str, Frames], account_of: dict[str, str]
+    store: StoreIndex,
+    ev: dict,
+    frames: dict[str, Frames],
+    account_of: dict[str, str],
+    events: list[dict] | None = None,
 ) -> tuple[str, set[str]]:
-    """The event's class and the persons who were its rivals."""
+    """The event's class and the persons who were its rivals (``events``: all of the
+    recording's true events, to find a rival's own alike action)."""
     plates = [store.plate_index[p] for p in (ev.get("plates") or [ev["plate"]])]
     shelf = {q for p in plates for q in store.shelves[store.shelf_of_plate[p]].plates}
     others = sorted(shelf - set(plates))
@@ -225,6 +236,18 @@ def classify_event(
             near.add(who)
     rivals = hands_at | hands_in | near
     if hands_at:
+        twins = {
+            e["person"]
+            for e in events or []
+            if e["person"] in hands_at
+            and e["kind"] == ev["kind"]
+            and e["sku"] == ev["sku"]
+            and abs(e["qty"]) == abs(ev["qty"])
+            and set(e.get("plates") or [e["plate"]]) & set(ev.get("plates") or [ev["plate"]])
+            and abs(float(e["t"]) - t) <= TWIN_S
+        }
+        if twins == hands_at:
+            return "contested, alike at step", rivals
         return "contested, hand at step", rivals
     if hands_in:
         return "contested, hand by", rivals
@@ -250,7 +273,7 @@ def classify(folder: Path) -> list[ReceiptClass]:
             into[account] = c
 
     for ev in truth_raw.get("events", []):
-        c, rivals = classify_event(store, ev, frames, account_of)
+        c, rivals = classify_event(store, ev, frames, account_of, truth_raw.get("events", []))
         worse(cls, ev["account"], c)
         worse(own, ev["account"], c)
         n_events[ev["account"]] = n_events.get(ev["account"], 0) + 1
