@@ -266,3 +266,28 @@ def test_a_young_track_with_no_colour_does_not_take_someone_leaving_a_blob() -> 
     late = [p for seen in out[-5:] for p in seen]
     assert {p.id for p in late} == {p.id for p in out[20]}, "no new id"
     assert all((p.xy[1] > 2.6) == (p.id == blue_id) for p in late), "blue keeps their id"
+
+
+def test_a_hand_in_a_plate_stays_with_whoever_had_it() -> None:
+    """Two shoppers stand 0.32 m apart; the first has a hand in a plate for a second. Then
+    the second reaches too, and the one camera that sees their arms sees only the second's
+    body, so fusion gives the second both hands, the first's included (hard seed 3 at
+    214.2 s). A hand that has not moved is still the first's."""
+    tracker = Tracker(dt=0.1)
+    mine, theirs = np.array([3.78, 2.9, 1.48]), np.array([3.59, 3.26, 1.48])
+    frames = []
+    for k in range(40):
+        a = _person(3.0, 3.05, RED)
+        b = _person(3.0, 3.37 + 0.06 * max(0, 10 - k), BLUE)  # walks up to stand beside
+        if 20 <= k < 30:  # the first's hand alone, in the plate
+            a = FloorPerson(a.xy, 1.0, 2, hands=mine[None, :], colour=a.colour)
+        elif k >= 30:  # the second reaches; both arms come with the second's body
+            b = FloorPerson(b.xy, 1.0, 2, hands=np.array([mine, theirs]), colour=b.colour)
+        frames.append([a, b])
+    out = _walk(tracker, frames)
+    first = next(p.id for p in out[10] if p.xy[1] < 3.2)
+    for seen in out[30:]:
+        for p in seen:
+            got = {tuple(np.round(h, 2)) for h in p.hands}
+            want = {tuple(np.round(mine, 2))} if p.id == first else {tuple(np.round(theirs, 2))}
+            assert got == want, (p.id, got)

@@ -58,6 +58,8 @@ class Track:
     blob: FloatArray | None = None
     seen_colour: FloatArray = field(default_factory=lambda: np.full(3, np.nan))
     contact_t: float = -np.inf
+    held: FloatArray = field(default_factory=lambda: np.zeros((0, 3)))
+    held_t: float = -np.inf
 
 
 @dataclass(slots=True)
@@ -118,6 +120,8 @@ class Tracker:
         swap_frames: int = 3,
         swap_margin: float = 20.0,
         weak_views: bool = True,
+        hand_memory_s: float = 0.5,
+        same_hand_m: float = 0.05,
     ) -> None:
         """Args:
         dt: Time between frames, seconds.
@@ -179,8 +183,17 @@ class Tracker:
             over both, mean per frame): a blob of two that parts does not tell by position
             who went where (a sharp turn in the blob, two people passing through each
             other), and a constant-velocity filter then carries each id on the wrong way.
+        hand_memory_s: A hand point within ``same_hand_m`` of one that another track, now
+            standing, reported in this last while (and this one did not) is given back to
+            that track, if it is reported this frame with fewer than two hands: a hand in a
+            plate stays put while a camera that sees one of two people close together gives
+            that one both arms. 0 keeps each hand where fusion put it; longer also catches a
+            hand come back to the same spot of the plate, whoever's it is.
+        same_hand_m: How near two hand points of consecutive frames are one hand in a plate
+            (a hand is 8-10 cm across, two shoppers' hands in one plate are further apart).
         """
         self.weak_gate_m, self.weak_views = weak_gate_m, weak_views
+        self.hand_memory_s, self.same_hand_m = hand_memory_s, same_hand_m
         self.contact_m, self.swap_window_s = contact_m, swap_window_s
         self.swap_frames, self.swap_margin = swap_frames, swap_margin
         self._pairs: dict[tuple[int, int], _Contact] = {}
@@ -291,6 +304,7 @@ class Tracker:
                 tr.missed += 1
                 tr.seen_colour = np.full(3, np.nan)
         self._check_swaps(t)
+        seen = self._keep_hands(t, seen)
         out = [TrackedPerson(tr.id, tr.x[:2].copy(), h, look) for tr, h, look in seen]
         self._retire(t)
         for pi, person in enumerate(people):
@@ -298,6 +312,56 @@ class Tracker:
                 if self._crowded(person.xy):
                     continue  # a second sighting of someone already tracked, not a newcomer
                 self._birth(t, person)
+        return out
+
+    def _keep_hands(
+        self, t: float, seen: list[tuple[Track, FloatArray, FloatArray | None]]
+    ) -> list[tuple[Track, FloatArray, FloatArray | None]]:
+        """A hand that stays in a plate stays with the person who had it.
+
+        A hand in a plate hardly moves while the unit is taken, so a hand point within
+        ``same_hand_m`` of one another person reported in the last ``hand_memory_s`` (and
+        this person did not) is still theirs: a camera that sees only one of two people
+        standing close gives that one both arms (hard seed 3 at 214.2 s: a reacher's hand, on
+        her own track for a second, passed to her neighbour when he reached too).
+        """
+        if not self.hand_memory_s:
+            return seen
+        index = {id(tr): k for k, (tr, _, _) in enumerate(seen)}
+        # the hands seen this frame (not the ones hung at a walker's sides)
+        real = [list(h) if len(tr.hands) and tr.merged_for == 0 else [] for tr, h, _ in seen]
+        recent = [
+            o for o in self.tracks if len(o.held) and t - o.held_t <= self.hand_memory_s + 1e-9
+        ]
+
+        def had(o: Track, h: FloatArray) -> bool:
+            return bool((np.linalg.norm(o.held - h, axis=1) < self.same_hand_m).any())
+
+        def holder(o: Track, tr: Track, h: FloatArray) -> bool:
+            # a hand stays in a plate only while its person stands: one who walks on took
+            # the hand as the tracks passed (two people crossing), it was never theirs
+            standing = not self.walking_mps or np.linalg.norm(o.x[2:]) < self.walking_mps
+            return o is not tr and standing and had(o, h)
+
+        moved = False
+        for k, (tr, _, _) in enumerate(seen):
+            for h in list(real[k]):
+                if any(o is tr for o in recent) and had(tr, h):
+                    continue
+                owner = next((o for o in recent if holder(o, tr, h)), None)
+                j = None if owner is None else index.get(id(owner))
+                if j is None or len(real[j]) >= 2:
+                    continue
+                real[k] = [q for q in real[k] if q is not h]
+                real[j].append(h)
+                moved = True
+        out = []
+        for k, (tr, hands, look) in enumerate(seen):
+            if len(real[k]):
+                tr.held, tr.held_t = np.array(real[k]), t
+            if moved and (len(real[k]) or len(tr.hands)):
+                hands = np.array(real[k]).reshape(-1, 3)
+            out.append((tr, hands, look))
         return out
 
     def _check_swaps(self, t: float) -> None:
