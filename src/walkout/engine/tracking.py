@@ -989,8 +989,13 @@ class PeopleTracker:
         cfg = self.config
         step = (t0 + t1) / 2.0 if t_step is None else t_step
         hand_lo, hand_hi = step - cfg.reach_before_s, step + cfg.reach_after_s
+        # both hands seen away clear a person only while a hand could have been making the
+        # change: around the step, or (a whole run) while the plate moved, not while they
+        # walked up to it
+        away_lo, away_hi = hand_lo, hand_hi
         if whole_run:
             hand_lo, hand_hi = min(hand_lo, t0 - cfg.reach_before_s), max(hand_hi, t1)
+            away_lo, away_hi = t0, hand_hi
         lo, hi = min(t0 - cfg.reach_margin_s, hand_lo), max(t1 + cfg.reach_margin_s, hand_hi)
         stand = self.store.stand_point[plates]
         away_m = 2.5 * cfg.hand_sd_m
@@ -1050,7 +1055,7 @@ class PeopleTracker:
                 if hand_n[k]:
                     rec[0] = min(rec[0], float(hand_d[k]))
                     rec[2] = 1.0
-                    if hand_n[k] == 2 and hand_d[k] > away_m:
+                    if hand_n[k] == 2 and hand_d[k] > away_m and (away_lo <= ts[i] <= away_hi):
                         rec[3] += 1.0
             if timing and points and not whole_run and t_step is not None:
                 for pid in {history.person_at(float(ts[i])) for i in sel}:
