@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from walkout.engine import CartChange, Engine, EngineConfig, FinalReceipt, Receipt, StoreAlert
-from walkout.recording.files import LineError, iter_messages, read_store
+from walkout.recording.files import LineError, iter_message_batches, read_store
 from walkout.recording.models import (
     EntryMsg,
     ExitMsg,
@@ -100,22 +100,32 @@ def replay(
     result = ReplayResult()
     shelves = {sid: len(plates) for sid, plates in layout.shelves().items()}
     gates = {g.id for g in layout.gates}
-    messages = iter_messages(
+    light = isinstance(engine, Engine)  # only the real engine takes weight lines as dicts
+    batches = iter_message_batches(
         folder,
         on_error=result.rejected.append,
         known_shelves=shelves,
         known_gates=gates,
         progress=progress,
-        light=isinstance(engine, Engine),  # only the real engine takes weight lines as dicts
+        light=light,
     )
-    feed = engine.feed
     received = 0
     with _few_collections():
-        for msg in messages:
-            received += 1
-            outputs = feed(msg)
-            if outputs:
-                _collect(result, outputs, keep_changes)
+        if light and isinstance(engine, Engine):  # a batch a call: the same outputs
+            feed_many = engine.feed_many
+            for batch in batches:
+                received += len(batch)
+                outputs = feed_many(batch)
+                if outputs:
+                    _collect(result, outputs, keep_changes)
+        else:
+            feed = engine.feed
+            for batch in batches:
+                received += len(batch)
+                for msg in batch:
+                    got = feed(msg)  # type: ignore[arg-type]  # only models without ``light``
+                    if got:
+                        _collect(result, got, keep_changes)
     result.messages = received
     _collect(result, engine.finish(), keep_changes)
     if progress is not None:

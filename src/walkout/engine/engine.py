@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -165,6 +166,10 @@ class Engine:
             )
             for sid, shelf in self.store.shelves.items()
         }
+        # shelf -> its detector and the detector's intake (see ``_process``)
+        self._intake: dict[str, tuple[ShelfDetector, list[float], list[float | None]]] = {
+            sid: (det, *det.intake) for sid, det in self.detectors.items()
+        }
         self.people = PeopleTracker(self.store, self.config)
         self.products = ProductModel(self.store, self.config)
         for shelf in self.store.shelves.values():
@@ -201,6 +206,17 @@ class Engine:
             return []
         out: list[Output] = []
         self._process(buffer.pop_ready(), out)
+        return out
+
+    def feed_many(self, msgs: Iterable[AnyMessage]) -> list[Output]:
+        """Accept messages in delivery order, as ``feed`` one by one would (the same outputs,
+        in the same order), without a call per message: a replay feeds its batches here."""
+        msgs = msgs if isinstance(msgs, list) else list(msgs)
+        self.stats.messages += len(msgs)
+        out: list[Output] = []
+        process = self._process
+        for released in self.buffer.release_many(msgs):
+            process(released, out)
         return out
 
     def finish(self) -> list[Output]:
@@ -271,46 +287,63 @@ class Engine:
     def _process(self, msgs: list[AnyMessage], out: list[Output]) -> None:
         """Handle released messages in time order (weights, nearly all of them, first and
         cheaply), each followed by whatever falls due at its time. One call per released
-        batch, not per message: a call costs about as much as a weight's own work."""
-        detectors = self.detectors
+        batch, not per message: a call costs about as much as a weight's own work.
+
+        A weight reading held back for its shelf's chunk only lands in the detector's intake:
+        nothing else can happen then, so ``now`` is set and the due times are read again only
+        where something runs (a chunk processed, another message, something falling due)."""
+        intake = self._intake
+        chunk = self.config.chunk_samples
+        now = self.now
+        due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
         for msg in msgs:
-            grams: list[float | None] | None = None
             if isinstance(msg, dict):  # a weight line in replay's light form: nearly all
                 now, shelf, grams = msg["t"], msg["shelf"], msg["g"]
             elif type(msg) is WeightMsg:
                 now, shelf, grams = msg.t, msg.shelf, msg.g
             else:
-                now = msg.t
-            self.now = now
-            if grams is not None:
-                det = detectors.get(shelf)
-                if det is None:
-                    log.warning("weight for unknown shelf %r ignored", shelf)
-                    continue
-                changes = det.add(now, grams)
-                if changes:
-                    for change in changes:
-                        self._on_change(change)
+                self.now = now = msg.t
+                self._on_message(msg)
+                due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
+                if now >= due:
+                    self._fire_due(now, out)
+                    due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
+                continue
+            slot = intake.get(shelf)
+            if slot is None:
+                self.now = now
+                log.warning("weight for unknown shelf %r ignored", shelf)
+                continue
+            det, pending_t, pending_g = slot
+            pending_t.append(now)
+            pending_g.extend(grams)
+            if len(pending_t) >= chunk:
+                self.now = now
+                for change in det.flush():
+                    self._on_change(change)
                 if det.null_runs:
                     for run in det.take_null_runs():
                         self._on_null_run(*run)
-            elif isinstance(msg, TrackMsg):
-                hands = tuple(msg.hands or ())
-                look = tuple(msg.look) if msg.look else None
-                self.people.on_track(msg.t, msg.id, msg.pos, hands, look)
-            elif isinstance(msg, EntryMsg):
-                self.people.on_entry(msg.t, msg.gate, msg.account)
-                self.carts.setdefault(msg.account, Cart(msg.account))
-            elif isinstance(msg, ExitMsg):
-                left = self.people.on_exit(msg.t, msg.gate)
-                if left is not None and left.account is not None and left.account_done:
-                    self._close_after(left.account, msg.t, msg.t + self.config.exit_settle_s)
-            if (
-                now >= self._next_prune_t
-                or now >= self._next_decision_t
-                or now >= self._next_finalize_t
-            ):
+                due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
+            if now >= due:
+                self.now = now
                 self._fire_due(now, out)
+                due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
+        self.now = now
+
+    def _on_message(self, msg: AnyMessage) -> None:
+        """A track, entry or exit message (anything but a weight reading)."""
+        if isinstance(msg, TrackMsg):
+            hands = tuple(msg.hands or ())
+            look = tuple(msg.look) if msg.look else None
+            self.people.on_track(msg.t, msg.id, msg.pos, hands, look)
+        elif isinstance(msg, EntryMsg):
+            self.people.on_entry(msg.t, msg.gate, msg.account)
+            self.carts.setdefault(msg.account, Cart(msg.account))
+        elif isinstance(msg, ExitMsg):
+            left = self.people.on_exit(msg.t, msg.gate)
+            if left is not None and left.account is not None and left.account_done:
+                self._close_after(left.account, msg.t, msg.t + self.config.exit_settle_s)
 
     def _fire_due(self, now: float, out: list[Output]) -> None:
         """Whatever falls due by store time ``now``: pruning, decisions, receipts."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg, WeightLine, WeightMsg
@@ -117,6 +118,52 @@ class ReorderBuffer:
         if t > newest:
             self._newest_t = newest = t
         return self._next_release_t <= newest - self.window_s
+
+    def release_many(self, msgs: Iterable[AnyMessage]) -> Iterator[list[AnyMessage]]:
+        """``offer`` each message in turn and yield ``pop_ready()`` whenever a bucket can be
+        released: the same releases, at the same points, as offering them one by one, without
+        a method call per message (a replay's batches). The state the loop keeps in locals is
+        written back before each release, so the buffer is consistent while its caller works."""
+        buckets = self._buckets
+        order = self._order
+        stats = self.stats
+        window = self.window_s
+        newest = self._newest_t
+        released_upto = self._released_upto
+        next_release = self._next_release_t
+        heappush = heapq.heappush
+        for msg in msgs:
+            if isinstance(msg, dict):  # a weight line, nearly every message of a replay
+                t = msg["t"]
+                key: Key = (t, 2, msg["shelf"])
+            else:
+                t = msg.t
+                key = (t, 2, msg.shelf) if type(msg) is WeightMsg else message_key(msg)
+            number = t // BUCKET_S
+            if number < released_upto:
+                stats.too_late += 1
+                continue
+            bucket = buckets.get(number)
+            if bucket is None:
+                bucket = buckets[number] = {}
+                heappush(order, number)
+                next_release = (order[0] + 1) * BUCKET_S
+            size = len(bucket)
+            bucket.setdefault(key, msg)
+            if len(bucket) == size:
+                stats.duplicates += 1
+                continue
+            if t > newest:
+                newest = t
+            if next_release <= newest - window:
+                self._newest_t = newest
+                self._next_release_t = next_release
+                yield self.pop_ready()
+                released_upto = self._released_upto
+                next_release = self._next_release_t
+                newest = self._newest_t
+        self._newest_t = newest
+        self._next_release_t = next_release
 
     def advance(self, t: float) -> list[AnyMessage]:
         """Store time has reached ``t`` though no message stamped ``t`` came: release what

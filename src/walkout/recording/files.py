@@ -137,6 +137,94 @@ def parse_message(raw: bytes | str) -> AnyMessage:
         raise ValueError(_describe(exc)) from exc
 
 
+READ_BLOCK = 1 << 14
+"""Bytes read (after decompression) per block: lines are split out of blocks, not read one by
+one (``GzipFile.readline`` alone cost as much as validating the line). Small blocks (about 150
+lines) keep a batch's messages in the CPU's cache: 256 KiB blocks made parsing 1.8x slower."""
+
+
+def _numbered_lines(fh: IO[bytes]) -> Iterator[tuple[int, list[bytes], bool]]:
+    """The lines of a file in blocks: (number of the block's first line, its lines without
+    their newlines, whether the last of them ended the file without a newline)."""
+    number = 1
+    rest = b""
+    while True:
+        block = fh.read(READ_BLOCK)
+        if not block:
+            break
+        lines = (rest + block).split(b"\n") if rest else block.split(b"\n")
+        rest = lines.pop()  # the part after the last newline: the start of the next line
+        if lines:
+            yield number, lines, False
+            number += len(lines)
+    if rest:
+        yield number, [rest], True
+
+
+def iter_message_batches(
+    folder: Path,
+    on_error: Callable[[LineError], None] | None = None,
+    known_shelves: dict[str, int] | None = None,
+    known_gates: set[str] | None = None,
+    progress: Callable[[float], None] | None = None,
+    light: bool = False,
+) -> Iterator[list[AnyMessage | WeightLine]]:
+    """The validated messages of a recording in delivery order, a few thousand at a time.
+
+    Arguments as ``iter_messages``. A batch per block of the file, not a message at a time:
+    a generator's step per message cost as much as the engine's own work on a weight line.
+    """
+    path = events_path(folder)
+    report = on_error or (lambda err: log.warning("rejected %s", err))
+    size = max(path.stat().st_size, 1)
+    validate = validate_line
+    validate_weight_line = _validate_weight_line
+    shelves = known_shelves
+    with path.open("rb") as raw_fh, _wrap(raw_fh, path) as fh:
+        for first, lines, unterminated in _numbered_lines(fh):
+            batch: list[AnyMessage | WeightLine] = []
+            append = batch.append
+            for number, raw in enumerate(lines, start=first):
+                if light and b'"weight"' in raw:
+                    try:
+                        line = validate_weight_line(raw)
+                    except ValidationError:
+                        pass  # read again below, for the reason
+                    else:
+                        if shelves is None or shelves.get(line["shelf"]) == len(line["g"]):
+                            append(line)
+                            continue
+                try:
+                    msg = validate(raw)
+                except ValidationError:
+                    if raw.strip():
+                        # again as the line was read before blocks, with its newline, so
+                        # that the reason (a JSON error's line and column) is the same
+                        whole = raw if unterminated else raw + b"\n"
+                        try:
+                            validate(whole)
+                        except ValidationError as exc:
+                            report(LineError(path, number, _describe(exc)))
+                    continue
+                # the common case first: a weight line of a known shelf with the right length
+                if (
+                    type(msg) is WeightMsg
+                    and shelves is not None
+                    and shelves.get(msg.shelf) == len(msg.g)
+                ):
+                    append(msg)
+                    continue
+                reason = check_references(msg, shelves, known_gates)
+                if reason:
+                    report(LineError(path, number, reason))
+                    continue
+                append(msg)
+            if progress is not None:
+                progress(min(1.0, raw_fh.tell() / size))
+            if batch:
+                yield batch
+
+
 def iter_messages(
     folder: Path,
     on_error: Callable[[LineError], None] | None = None,
@@ -159,43 +247,10 @@ def iter_messages(
             line, and a weight line the dict does not take, is read as without it, so rejected
             lines get the same reasons.
     """
-    path = events_path(folder)
-    report = on_error or (lambda err: log.warning("rejected %s", err))
-    size = max(path.stat().st_size, 1)
-    validate = validate_line
-    validate_weight_line = _validate_weight_line
-    with path.open("rb") as raw_fh, _wrap(raw_fh, path) as fh:
-        for number, raw in enumerate(fh, start=1):
-            if progress is not None and number % 5000 == 0:
-                progress(min(1.0, raw_fh.tell() / size))
-            if light and b'"weight"' in raw:
-                try:
-                    line = validate_weight_line(raw)
-                except ValidationError:
-                    pass  # read again below, for the reason
-                else:
-                    if known_shelves is None or known_shelves.get(line["shelf"]) == len(line["g"]):
-                        yield line
-                        continue
-            try:
-                msg = validate(raw)
-            except ValidationError as exc:
-                if raw.strip():
-                    report(LineError(path, number, _describe(exc)))
-                continue
-            # the common case first: a weight line of a known shelf with the right length
-            if (
-                type(msg) is WeightMsg
-                and known_shelves is not None
-                and known_shelves.get(msg.shelf) == len(msg.g)
-            ):
-                yield msg
-                continue
-            reason = check_references(msg, known_shelves, known_gates)
-            if reason:
-                report(LineError(path, number, reason))
-                continue
-            yield msg
+    for batch in iter_message_batches(
+        folder, on_error, known_shelves, known_gates, progress, light
+    ):
+        yield from batch
 
 
 def check_references(
