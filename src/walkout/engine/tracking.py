@@ -78,6 +78,12 @@ LOOK_SIGNATURE_FRAMES = 20
 """Frames of a person's first track (from the entry gate, where who is who is sure) averaged
 into their look signature."""
 
+LOST_SPREAD_WEIGHT = 0.25
+"""How much a lost person's score for a new track grows with the log of how far they could
+have walked unseen: a person lost for long, who could be anywhere, must not win a new track
+over one lost a moment ago beside it (on hard-scale-s1-m10 a nobody lost for 24 s took a new
+track 6 m off from a shopper lost 0.7 s before, 0.8 m off)."""
+
 LOOK_REJECT = 4.0
 """A new track whose look is farther than this many times the expected (chi-square per
 value) from a lost person's signature is not that person."""
@@ -684,6 +690,7 @@ class PeopleTracker:
         if at is not None and self._pending_scans[at[0]]:
             entry = (at[1] / cfg.entry_radius_m, at[0])
         lost: list[tuple[float, Person]] = []
+        shortest_reach = cfg.max_speed_mps * cfg.lost_after_s + 1.0
         for person in self.people.values():
             gap = t - person.last_t
             if not person.inside or not cfg.lost_after_s <= gap <= cfg.lost_max_s:
@@ -692,11 +699,14 @@ class PeopleTracker:
             d = math.hypot(pos[0] - person.last_pos[0], pos[1] - person.last_pos[1])
             if d > reach:
                 continue
+            # the longer someone has been lost, the more places they could be: a fraction of
+            # a wide circle is less telling than the same fraction of a narrow one
+            spread = LOST_SPREAD_WEIGHT * math.log(reach / shortest_reach)
             chi2 = None if look is None else self._look_chi2(person, np.array(look), 1)
             if chi2 is None:
-                lost.append((d / reach, person))
+                lost.append((d / reach + spread, person))
             elif look is not None and chi2 <= LOOK_REJECT * len(look):
-                lost.append((d / reach + 0.25 * chi2 / len(look), person))
+                lost.append((d / reach + spread + 0.25 * chi2 / len(look), person))
         lost.sort(key=lambda c: (c[0], c[1].pid))
         if entry is not None and (not lost or entry[0] <= lost[0][0]):
             _, account = self._pending_scans[entry[1]].popleft()
