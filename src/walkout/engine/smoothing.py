@@ -103,11 +103,16 @@ class LowPassView:
         if not np.isnan(g.sum()):  # one reduction: a sum is NaN where any value is
             self._last = g[-1].copy()
             return g
-        out = np.array(g, dtype=float)
-        for row in out:  # chunks are short: a row loop is cheap and clear
-            gaps = np.isnan(row)
-            row[gaps] = self._last[gaps]
-            self._last = row.copy()
+        # each gap takes the latest reading of its plate at or before its row (the row
+        # itself where it read), or the last reading before the chunk where none: the same
+        # values a row-by-row fill gives, in a few array operations, not four per row (on a
+        # store with dropped samples a quarter of all chunks come here)
+        have = ~np.isnan(g)
+        latest = np.where(have, np.arange(len(g))[:, None], -1)
+        np.maximum.accumulate(latest, axis=0, out=latest)
+        cols = np.arange(g.shape[1])
+        out = np.where(latest >= 0, g[np.maximum(latest, 0), cols], self._last)
+        self._last = out[-1].copy()
         return out
 
 
