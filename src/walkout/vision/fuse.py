@@ -300,7 +300,7 @@ class Fusion:
     def _hands(self, members: list[_Seen], body: FloatArray) -> FloatArray:
         rays = [(m.cam, m.origin, r) for m in members for r in m.hand_rays]
         used = [False] * len(rays)
-        points: list[tuple[FloatArray, int]] = []  # (point, cameras)
+        points: list[tuple[FloatArray, int]] = []  # (point, rank: 2 two views, 1 one, 0 runner-up)
         for i in range(len(rays)):  # pairs of cameras whose hand rays meet
             for j in range(i + 1, len(rays)):
                 if used[i] or used[j] or rays[i][0] == rays[j][0]:
@@ -314,9 +314,13 @@ class Fusion:
                     used[i] = used[j] = True
         for i, (_, o, d) in enumerate(rays):
             if not used[i]:
-                points += [(p, 1) for p in self._on_plate(o, d, body)]
+                # each ray's likeliest height before any runner-up: two arms one camera sees
+                # over stacked plates must not both be lost to one arm's two heights
+                points += [
+                    (p, 1 if k == 0 else 0) for k, p in enumerate(self._on_plate(o, d, body))
+                ]
         merged: list[FloatArray] = []
-        for p, _ in sorted(points, key=lambda pc: -pc[1]):  # two views first, then by fit
+        for p, _ in sorted(points, key=lambda pc: -pc[1]):  # two views, one, runner-ups
             if all(np.linalg.norm(p - q) > 0.12 for q in merged):
                 merged.append(p)
         merged = [p for p in merged if np.linalg.norm(p[:2] - body) >= self.min_reach_m]
