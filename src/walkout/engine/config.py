@@ -18,6 +18,14 @@ class EngineConfig(BaseModel):
         "The spec allows lines up to 2 s late; lower it and late lines are dropped, raise it "
         "and every decision comes later.",
     )
+    late_grace_s: float = Field(
+        0.0,
+        ge=0,
+        description="An entry, exit or track frame later than the reorder window by up to this "
+        "much is still taken (out of time order: placed in the tracks' history) rather than "
+        "dropped, so a live feed can run a short window and lose at most a late weight reading. "
+        "0: they are held to the window like readings.",
+    )
 
     # --- weights ----------------------------------------------------------------------------
     chunk_samples: int = Field(
@@ -219,12 +227,28 @@ class EngineConfig(BaseModel):
     )
 
 
+LIVE_REORDER_WINDOW_S = 0.5
+"""A live feed's reorder window. Every receipt waits this long after its exit, but the engine
+needs entries and track frames in time order: with 0.15 s (the bench's 100 ms batches and
+jitter), ``hard``'s late lines (10 %, up to 0.5 s) cost 6 of 52 exact receipts on
+hard-scale-s1-m3, scans taken out of order in the entry queue giving shoppers the wrong
+accounts (session 9, docs/mqtt.md)."""
+
+
 def live_config(**overrides: float) -> EngineConfig:
     """The engine as the live service runs it: receipts final at once at the exit gate.
 
     A store's own network delivers within milliseconds, so the reorder window shrinks from
-    the spec's 2 s (files) to 0.5 s (a line later than that is dropped and counted), and a
+    the spec's 2 s (files) to ``LIVE_REORDER_WINDOW_S`` (a reading later than that is dropped
+    and counted), while gate messages are taken up to the spec's 2 s late, out of order; and a
     receipt is final as soon as the shelves its party reached have been read past the time
     they left them (no fixed wait after the exit).
     """
-    return EngineConfig(**{"reorder_window_s": 0.5, "exit_settle_s": 0.0, **overrides})
+    return EngineConfig(
+        **{
+            "reorder_window_s": LIVE_REORDER_WINDOW_S,
+            "late_grace_s": 2.0,
+            "exit_settle_s": 0.0,
+            **overrides,
+        }
+    )

@@ -154,7 +154,7 @@ class Engine:
     def __init__(self, layout: StoreLayout, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         self.store = StoreIndex(layout)
-        self.buffer = ReorderBuffer(self.config.reorder_window_s)
+        self.buffer = ReorderBuffer(self.config.reorder_window_s, self.config.late_grace_s)
         min_step = min(self.config.min_step_g, 0.5 * self.store.lightest_g)
         self.detectors: dict[str, ShelfDetector] = {
             sid: ShelfDetector(
@@ -302,8 +302,14 @@ class Engine:
             elif type(msg) is WeightMsg:
                 now, shelf, grams = msg.t, msg.shelf, msg.g
             else:
-                self.now = now = msg.t
-                self._on_message(msg)
+                if msg.t >= now:
+                    self.now = now = msg.t
+                    self._on_message(msg)
+                elif type(msg) is TrackMsg:  # taken late (live): history only, not the clock
+                    self.people.on_late_track(msg.t, msg.id, msg.pos, tuple(msg.hands or ()),
+                                              tuple(msg.look) if msg.look else None)  # fmt: skip
+                else:  # an entry or exit taken late: placed in the past, not the clock
+                    self._on_message(msg)
                 due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
                 if now >= due:
                     self._fire_due(now, out)

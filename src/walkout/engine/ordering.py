@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -43,6 +44,11 @@ def message_key(msg: AnyMessage) -> Key:
 class OrderingStats:
     duplicates: int = 0
     too_late: int = 0
+    taken_late: int = 0  # gate messages and track frames taken after their time was released
+
+
+_LATE_RANKS = (0, 1, 3)
+"""Kind ranks of the messages a live feed may take late: entries, track frames, exits."""
 
 
 BUCKET_S = 0.1
@@ -61,6 +67,13 @@ class ReorderBuffer:
     """
 
     window_s: float
+    late_grace_s: float = 0.0
+    """An entry, exit or track frame later than the window by up to this much is still taken,
+    out of time order, at the next release, instead of being dropped. A late exit would cost a
+    whole receipt (its party would wait for the 30 s unseen rule) and late track frames the
+    hands and looks that tell shoppers apart, while the engine can place these in the past (in
+    the tracks' history); a late weight reading costs one sample. So a live feed can run a
+    window as short as its devices' batching."""
     stats: OrderingStats = field(default_factory=OrderingStats)
     # Bucket numbers are whole floats (``t // BUCKET_S``), not ints: the same numbers and the
     # same arithmetic on them, without an int() for every message.
@@ -70,11 +83,19 @@ class ReorderBuffer:
     _next_release_t: float = float("inf")  # end of the oldest bucket held
     _released_upto: float = float("-inf")  # buckets below this number are gone
     _released_t: float = float("-inf")
+    _late: list[AnyMessage] = field(default_factory=list)  # taken late, not yet released
+    _late_keys: set[Key] = field(default_factory=set)  # of messages that may come late, taken
+    _late_key_order: deque[Key] = field(default_factory=deque)  # the same, as taken
 
     @property
     def watermark(self) -> float:
         """Messages at or before this time are final: nothing earlier may still arrive."""
         return self._newest_t - self.window_s
+
+    @property
+    def newest_t(self) -> float:
+        """The latest time stamp taken: on a live feed, about the wall clock."""
+        return self._newest_t
 
     @property
     def closed_before(self) -> float:
@@ -102,6 +123,8 @@ class ReorderBuffer:
             key = (t, 2, msg.shelf) if type(msg) is WeightMsg else message_key(msg)
         number = t // BUCKET_S
         if number < self._released_upto:
+            if self.late_grace_s and key[1] in _LATE_RANKS:
+                return self._take_late(msg, key)
             self.stats.too_late += 1
             return False
         bucket = self._buckets.get(number)
@@ -114,6 +137,8 @@ class ReorderBuffer:
         if len(bucket) == size:  # the key was there: the same message, delivered again
             self.stats.duplicates += 1
             return False
+        if self.late_grace_s and key[1] in _LATE_RANKS:
+            self._remember(key)
         newest = self._newest_t
         if t > newest:
             self._newest_t = newest = t
@@ -128,6 +153,7 @@ class ReorderBuffer:
         order = self._order
         stats = self.stats
         window = self.window_s
+        late_grace = self.late_grace_s
         newest = self._newest_t
         released_upto = self._released_upto
         next_release = self._next_release_t
@@ -141,6 +167,15 @@ class ReorderBuffer:
                 key = (t, 2, msg.shelf) if type(msg) is WeightMsg else message_key(msg)
             number = t // BUCKET_S
             if number < released_upto:
+                if late_grace and key[1] in _LATE_RANKS:
+                    self._newest_t = newest
+                    self._next_release_t = next_release
+                    if self._take_late(msg, key):
+                        yield self.pop_ready()
+                        released_upto = self._released_upto
+                        next_release = self._next_release_t
+                        newest = self._newest_t
+                    continue
                 stats.too_late += 1
                 continue
             bucket = buckets.get(number)
@@ -153,6 +188,9 @@ class ReorderBuffer:
             if len(bucket) == size:
                 stats.duplicates += 1
                 continue
+            if late_grace and key[1] in _LATE_RANKS:
+                self._newest_t = newest
+                self._remember(key)
             if t > newest:
                 newest = t
             if next_release <= newest - window:
@@ -165,6 +203,29 @@ class ReorderBuffer:
         self._newest_t = newest
         self._next_release_t = next_release
 
+    def _remember(self, key: Key) -> None:
+        """Keep the key of a message that may come late while a copy of it could still come."""
+        self._late_keys.add(key)
+        order = self._late_key_order
+        order.append(key)
+        horizon = self._newest_t - self.window_s - self.late_grace_s - BUCKET_S
+        while order[0][0] < horizon:  # taken nearly in time order: the oldest are in front
+            self._late_keys.discard(order.popleft())
+
+    def _take_late(self, msg: AnyMessage, key: Key) -> bool:
+        """A gate message or track frame whose time was already released: taken (True)
+        unless it is a copy of one taken before or later than the window and the grace."""
+        if key in self._late_keys:
+            self.stats.duplicates += 1
+            return False
+        if key[0] < self._newest_t - self.window_s - self.late_grace_s:
+            self.stats.too_late += 1
+            return False
+        self._remember(key)
+        self._late.append(msg)
+        self.stats.taken_late += 1
+        return True
+
     def advance(self, t: float) -> list[AnyMessage]:
         """Store time has reached ``t`` though no message stamped ``t`` came: release what
         is due, and refuse from now on anything stamped before the watermark, even where no
@@ -176,14 +237,16 @@ class ReorderBuffer:
         return released
 
     def has_ready(self) -> bool:
-        """Is any held bucket old enough to be released?"""
-        return self._next_release_t <= self._newest_t - self.window_s
+        """Is any held bucket old enough to be released (or a late message taken)?"""
+        return self._next_release_t <= self._newest_t - self.window_s or bool(self._late)
 
     def pop_ready(self, until: float | None = None) -> list[AnyMessage]:
         """Release, in time order, every bucket wholly at or before ``until`` (the watermark)."""
         limit = self.watermark if until is None else until
         order = self._order
         released: list[AnyMessage] = []
+        if self._late:  # older than anything still held: they go first
+            released, self._late = self._late, []
         while order and (order[0] + 1) * BUCKET_S <= limit:
             number = heapq.heappop(order)
             bucket = self._buckets.pop(number)
@@ -200,4 +263,4 @@ class ReorderBuffer:
 
     def __len__(self) -> int:
         """Messages held (counted when asked: the buckets are few, the messages many)."""
-        return sum(map(len, self._buckets.values()))
+        return sum(map(len, self._buckets.values())) + len(self._late)

@@ -121,6 +121,11 @@ GONE_S = 30.0
 given to someone else, or their track ended at the gate. Their party's receipt is then made
 (for review) rather than held until the store closes."""
 
+LATE_SCAN_S = 2.0
+"""A scan the engine takes late (a live feed takes gate messages out of time order, up to the
+spec's 2 s) may claim an account-less track that started in its gate up to this long after it:
+the entrant was followed before their scan came in."""
+
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
 
@@ -150,6 +155,20 @@ class TrackHistory:
             # trimmed in batches, so that keeping lists (searchable by time) stays cheap
             cut = bisect.bisect_left(self.t, t - HISTORY_S)
             del self.t[:cut], self.pos[:cut], self.hands[:cut], self.looks[:cut]
+
+    def insert(
+        self,
+        t: float,
+        pos: tuple[float, float],
+        hands: tuple[tuple[float, float, float], ...],
+        look: tuple[float, ...] | None = None,
+    ) -> None:
+        """A sample that came late: put in its place in time."""
+        i = bisect.bisect_right(self.t, t)
+        self.t.insert(i, t)
+        self.pos.insert(i, pos)
+        self.hands.insert(i, hands)
+        self.looks.insert(i, look)
 
     def mean_look(self, lo: float, hi: float) -> tuple[FloatArray, int] | None:
         """Mean look of the frames in [lo, hi] that carry one, and how many there were."""
@@ -310,6 +329,7 @@ class PeopleTracker:
         self._encounters: dict[tuple[str, str], _Encounter] = {}
         self.inside_by_account: dict[str, set[int]] = {}
         self.unmatched_exits = 0
+        self.late_frames_dropped = 0  # late first frames of a new id (see on_late_track)
         self.doubts: deque[Doubt] = deque(maxlen=1000)
         self._earliest_waiting = math.inf  # first meeting not yet judged
         # When the next cluster of waiting meetings comes due; -inf: a meeting was opened
@@ -331,12 +351,13 @@ class PeopleTracker:
         # A track that started in this gate just before its scan (the gate's clock a little
         # behind the cameras') is claimed now. Only in the gate itself: a track starting
         # farther in just before a scan is more often a shopper's lost track coming back, and
-        # claiming it leaves the real entrant without a scan.
+        # claiming it leaves the real entrant without a scan. A scan taken late (a live feed
+        # takes gate messages out of order) also claims a track that started after it.
         for person in self.people.values():
             if (
                 person.account is None
                 and person.inside
-                and 0.0 <= t - person.entered_t <= 1.0
+                and -LATE_SCAN_S <= t - person.entered_t <= 1.0
                 and (start := self._first_pos(person)) is not None
                 and (at := self._entry_gate_at(start)) is not None
                 and at[0] == gate
@@ -345,6 +366,23 @@ class PeopleTracker:
                 self._assign_account(person, account)
                 return
         self._pending_scans[gate].append((t, account))
+
+    def on_late_track(
+        self,
+        t: float,
+        track_id: str,
+        pos: tuple[float, float],
+        hands: tuple[tuple[float, float, float], ...],
+        look: tuple[float, ...] | None = None,
+    ) -> None:
+        """A frame that came after later ones of the store were handled (a live feed's late
+        line): put into its track's history, where hands, looks and paths are read, without
+        replaying who-is-who. A new id's first frame cannot be placed so and is dropped."""
+        history = self.tracks.get(track_id)
+        if history is None:
+            self.late_frames_dropped += 1
+            return
+        history.insert(t, pos, hands, look)
 
     def on_track(
         self,
@@ -1184,10 +1222,19 @@ class PeopleTracker:
         """Bound memory: forget tracks silent for longer than the history horizon, and the
         people who left with them; let go of scans nobody came through."""
         self._drop_stale_scans(now)
-        for tid in [tid for tid, h in self.tracks.items() if not h.t or h.t[-1] < now - HISTORY_S]:
-            pid = self.tracks[tid].person
+        stale = [tid for tid, h in self.tracks.items() if not h.t or h.t[-1] < now - HISTORY_S]
+        if not stale:
+            return
+        for tid in stale:
             del self.tracks[tid]
-            person = self.people.get(pid)
-            if person is not None and not person.inside and person.track == tid:
-                self._grid.get(_cell(person.last_pos), set()).discard(pid)
-                del self.people[pid]
+        # A person is forgotten once out with their track gone, but not while another kept
+        # track's history still names them (a look sweep or a swap gave it them for a while):
+        # a weight change in that stretch may yet be decided and ask who they were.
+        named = {pid for h in self.tracks.values() for _, pid in h.segments}
+        for pid in [
+            pid
+            for pid, person in self.people.items()
+            if not person.inside and person.track not in self.tracks and pid not in named
+        ]:
+            self._grid.get(_cell(self.people[pid].last_pos), set()).discard(pid)
+            del self.people[pid]

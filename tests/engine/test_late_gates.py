@@ -1,0 +1,112 @@
+"""A live feed's short reorder window drops late readings, never a late entry or exit."""
+
+from __future__ import annotations
+
+from tests.engine.scenes import Scene, small_store
+from tests.engine.test_engine_basics import one_shopper_scene
+
+from walkout.engine import Engine, FinalReceipt
+from walkout.engine.config import live_config
+from walkout.engine.ordering import ReorderBuffer
+from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg, WeightMsg
+
+
+def delayed(msgs: list, kind: type, late_s: float) -> list:  # type: ignore[type-arg]
+    """The stream as delivered when every message of ``kind`` arrives ``late_s`` late."""
+    arrivals = [(m.t + (late_s if isinstance(m, kind) else 0.0), i, m) for i, m in enumerate(msgs)]
+    return [m for _, _, m in sorted(arrivals, key=lambda a: (a[0], a[1]))]
+
+
+def receipts_while_fed(msgs: list, late_grace_s: float) -> dict[str, tuple[float, FinalReceipt]]:  # type: ignore[type-arg]
+    """account -> (store time it became final, receipt), of receipts made before the end."""
+    engine = Engine(small_store(), live_config(late_grace_s=late_grace_s))
+    out: dict[str, tuple[float, FinalReceipt]] = {}
+    for m in msgs:
+        for o in engine.feed(m):
+            if isinstance(o, FinalReceipt):
+                out[o.receipt.account] = (engine.now, o)
+    return out
+
+
+def test_an_exit_later_than_the_window_still_closes_the_receipt_at_once() -> None:
+    msgs = delayed(one_shopper_scene().build(14.0), ExitMsg, 1.0)  # the window is 0.5 s
+    final = receipts_while_fed(msgs, late_grace_s=2.0)
+    t_final, receipt = final["acct-1"]
+    assert receipt.receipt.items == {"cola": 1}
+    assert not receipt.receipt.needs_review
+    assert t_final - 10.0 < 1.0  # the exit was at t=10
+    # held like a reading, the late exit is dropped: nothing closes the receipt by the end
+    assert "acct-1" not in receipts_while_fed(msgs, late_grace_s=0.0)
+
+
+def test_a_scan_taken_after_its_shopper_was_first_seen_still_claims_them() -> None:
+    scene = Scene(small_store())
+    scene.entry(1.9, "acct-1")
+    scene.person(
+        "t1",
+        [(2.0, 0.5, 0.3), (4.0, 1.0, 2.4), (7.0, 1.0, 2.4), (10.0, 3.5, 0.2), (11.0, 3.5, -0.5)],
+        reaches=[(0, 4.8, 6.2)],
+    )
+    scene.pick(0, 5.5, 370.0)
+    scene.exit(10.0)
+    msgs = delayed(scene.build(14.0), EntryMsg, 1.2)  # the scan comes in after t1's first frames
+    final = receipts_while_fed(msgs, late_grace_s=2.0)
+    assert final["acct-1"][1].receipt.items == {"cola": 1}
+
+
+def test_a_late_gate_message_is_released_once_and_a_late_reading_is_refused() -> None:
+    buffer = ReorderBuffer(window_s=0.15, late_grace_s=2.0)
+    for i in range(60):
+        buffer.push(WeightMsg(t=i / 30.0, shelf="S1", g=[1.0]))
+    out = buffer.pop_ready()
+    exit_msg = ExitMsg(t=0.5, gate="out-1")
+    assert buffer.push(exit_msg)
+    assert not buffer.push(exit_msg)  # the same exit again: a duplicate
+    assert not buffer.push(WeightMsg(t=0.5, shelf="S2", g=[1.0]))  # a late reading
+    out += buffer.drain()
+    assert out.count(exit_msg) == 1
+    assert buffer.stats.taken_late == 1
+    assert buffer.stats.duplicates == 1
+    assert buffer.stats.too_late == 1
+    # a gate message later than the window and the grace together is refused
+    assert not buffer.push(ExitMsg(t=-2.0, gate="out-1"))
+
+
+def test_late_track_frames_go_into_the_history_where_hands_are_read() -> None:
+    scene = Scene(small_store())
+    scene.entry(1.0, "acct-a")
+    scene.entry(1.5, "acct-b")
+    scene.person(
+        "ta",
+        [(2.0, 0.5, 0.3), (4.0, 1.2, 2.4), (8.0, 1.2, 2.4), (11.0, 3.5, 0.2), (12.0, 3.5, -0.5)],
+        reaches=[(1, 5.0, 6.5)],
+    )
+    scene.person(
+        "tb",
+        [(2.5, 0.5, 0.3), (4.5, 1.6, 2.4), (9.0, 1.6, 2.4), (12.0, 3.5, 0.2), (13.0, 3.5, -0.5)],
+        hands_visible=False,  # so only ta's hand in the plate says who took
+    )
+    scene.pick(1, 5.8, 512.0)
+    scene.exit(11.0)
+    scene.exit(12.0)
+    msgs = scene.build(16.0)
+    # ta's frames around the reach arrive 1 s late (the window is 0.5 s)
+    arrivals = [
+        (
+            m.t + (1.0 if isinstance(m, TrackMsg) and m.id == "ta" and 4.5 <= m.t <= 7.0 else 0.0),
+            i,
+            m,
+        )
+        for i, m in enumerate(msgs)
+    ]
+    delivered = [m for _, _, m in sorted(arrivals, key=lambda a: (a[0], a[1]))]
+    engine = Engine(small_store(), live_config())
+    final = {}
+    for m in delivered:
+        for o in engine.feed(m):
+            if isinstance(o, FinalReceipt):
+                final[o.receipt.account] = o.receipt
+    assert final["acct-a"].items == {"beer": 1}
+    assert not final["acct-a"].needs_review
+    assert final["acct-b"].items == {}
+    assert engine.buffer.stats.taken_late > 0
