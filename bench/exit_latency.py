@@ -5,6 +5,10 @@ exit-to-receipt latency that ``bench/live_load.py`` measures over MQTT.
 
     python bench/exit_latency.py RECORDING [--minutes M] [--file-config]
 
+Two clocks: the store clock the engine has reached (what it released from its reorder window)
+and the newest time stamp it has taken in, which on a live feed is about the wall clock: the
+gap between them is the reorder window, which every receipt waits out.
+
 Also counts the receipts later than a second by cause (their exit went to someone else, and
 they were closed by a later exit or after nobody saw them for 30 s; or they waited for the
 plates they reached), and those closed before their own exit (someone else's went to them).
@@ -39,6 +43,7 @@ def main() -> None:
     config = EngineConfig() if args.file_config else live_config()
     engine = Engine(read_store(args.recording), config)
     lag: list[float] = []
+    lag_in: list[float] = []  # on the clock of the newest line taken in (live: the wall clock)
     causes: Counter[str] = Counter()
     closed_by: dict[str, float] = {}  # account -> store time its exit was taken
     waiting: set[str] = set()
@@ -58,6 +63,7 @@ def main() -> None:
                 account = out.receipt.account
                 late = engine.now - last_exit[account]
                 lag.append(late)
+                lag_in.append(engine.buffer.newest_t - last_exit[account])
                 if late > 1.0:
                     taken = closed_by.pop(account, engine.now)
                     causes[_cause(out, taken - config.reorder_window_s, last_exit[account])] += 1
@@ -73,6 +79,11 @@ def main() -> None:
               f"{int(len(a) * 0.01)})")  # fmt: skip
         for cause, n in causes.most_common():
             print(f"  {n:4d}  {cause}")
+        b = np.array(lag_in)
+        q50, q90, q99 = np.percentile(b, [50, 90, 99])
+        print(f"on the clock of the newest line taken in (reorder window "
+              f"{config.reorder_window_s:g} s): p50 {q50:.2f}  p90 {q90:.2f}  p99 {q99:.2f}  "
+              f"max {b.max():.2f}  under 1 s: {(b < 1).mean():.0%}")  # fmt: skip
 
 
 def _cause(final: FinalReceipt, matched_exit: float, true_exit: float) -> str:

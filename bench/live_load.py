@@ -498,6 +498,7 @@ def main() -> None:
         "lost": max(lost, 0),
         "rejected": health["rejected"],
         "too_late": health.get("too_late"),
+        "taken_late": health.get("taken_late"),
         "duplicates_dropped": health.get("duplicates"),
         "store_s": round(sent["store_s"], 1),
         "publish_wall_s": round(wall, 1),

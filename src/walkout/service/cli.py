@@ -31,8 +31,12 @@ def serve(
         typer.Option(envvar="WALKOUT_ADMIN_KEY", help="Bootstrap admin key (else generated)."),
     ] = None,
     reorder_window: Annotated[
-        float, typer.Option(help="Engine reorder window in seconds (live feeds: small).")
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            help="Engine reorder window in seconds: at least the devices' batching plus "
+            "jitter; every receipt waits this long (default 0.5, LIVE_REORDER_WINDOW_S)."
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -66,6 +70,7 @@ def serve(
     elif store is None:
         typer.echo("error: give --store DIR (a folder with store.json), or --demo", err=True)
         raise typer.Exit(2)
+    window = {} if reorder_window is None else {"reorder_window_s": reorder_window}
     try:
         settings = ServiceSettings(
             store_dir=store,
@@ -75,7 +80,7 @@ def serve(
             mqtt=not no_mqtt,
             mqtt_url=mqtt_url,
             admin_key=admin_key,
-            reorder_window_s=reorder_window,
+            **window,
         )
         run(settings, on_ready)
     except (ValidationError, RecordingError) as exc:

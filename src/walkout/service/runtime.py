@@ -237,6 +237,7 @@ class LiveStore:
             "engine_t": self.engine.now if self.engine.now > float("-inf") else None,
             "rejected": self.rejected,
             "too_late": stats.too_late,
+            "taken_late": stats.taken_late,
             "duplicates": stats.duplicates,
         }
 

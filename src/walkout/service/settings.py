@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from walkout.engine.config import EngineConfig, live_config
+from walkout.engine.config import LIVE_REORDER_WINDOW_S, EngineConfig, live_config
 
 
 class ServiceSettings(BaseModel):
@@ -41,10 +41,13 @@ class ServiceSettings(BaseModel):
         description="Bootstrap admin API key; None generates one on first start and prints it.",
     )
     reorder_window_s: float = Field(
-        0.5,
+        LIVE_REORDER_WINDOW_S,
         gt=0,
-        description="The engine's reorder window. A live feed on a local network is late by "
-        "milliseconds; a longer window delays every receipt by as much.",
+        description="The engine's reorder window: at least how long a device batches its "
+        "readings, plus the network's jitter (readings later than that are dropped and counted "
+        "in /v1/health's too_late; entries, exits and track frames are still taken up to 2 s "
+        "late, out of order). Every receipt waits this long after its exit; shorter is not "
+        "free (LIVE_REORDER_WINDOW_S says what 0.15 s cost).",
     )
     exit_settle_s: float = Field(
         0.0,
