@@ -110,3 +110,30 @@ def test_late_track_frames_go_into_the_history_where_hands_are_read() -> None:
     assert not final["acct-a"].needs_review
     assert final["acct-b"].items == {}
     assert engine.buffer.stats.taken_late > 0
+
+
+def test_scans_taken_late_in_a_queue_send_the_queue_to_review() -> None:
+    """Two shoppers through one gate 0.4 s apart, both scans 1.5 s late: who is who is then
+    told by the order alone, which a late line may have upset, so it is not charged silently."""
+    scene = Scene(small_store())
+    scene.entry(1.0, "acct-a")
+    scene.entry(1.4, "acct-b")
+    scene.person(
+        "ta",
+        [(1.2, 0.5, 0.3), (3.0, 1.0, 2.4), (7.0, 1.0, 2.4), (10.0, 3.5, 0.2), (11.0, 3.5, -0.5)],
+        reaches=[(0, 4.8, 6.2)],
+    )
+    scene.person(
+        "tb",
+        [(1.6, 0.5, 0.3), (3.4, 1.8, 2.4), (7.4, 1.8, 2.4), (10.4, 3.5, 0.2), (11.4, 3.5, -0.5)],
+        reaches=[(2, 5.0, 6.4)],
+    )
+    scene.pick(0, 5.5, 370.0)
+    scene.pick(2, 5.7, 161.0)
+    scene.exit(10.0)
+    scene.exit(10.4)
+    msgs = delayed(scene.build(15.0), EntryMsg, 1.5)
+    final = receipts_while_fed(msgs, late_grace_s=2.0)
+    a, b = final["acct-a"][1].receipt, final["acct-b"][1].receipt
+    assert (a.items, b.items) == ({"cola": 1}, {"chips": 1})  # nearest in time: right here
+    assert a.needs_review and b.needs_review

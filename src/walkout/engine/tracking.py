@@ -353,19 +353,45 @@ class PeopleTracker:
         # farther in just before a scan is more often a shopper's lost track coming back, and
         # claiming it leaves the real entrant without a scan. A scan taken late (a live feed
         # takes gate messages out of order) also claims a track that started after it.
-        for person in self.people.values():
-            if (
-                person.account is None
-                and person.inside
-                and -LATE_SCAN_S <= t - person.entered_t <= 1.0
-                and (start := self._first_pos(person)) is not None
-                and (at := self._entry_gate_at(start)) is not None
-                and at[0] == gate
-                and at[1] <= self.store.entry_gates[gate].width
-            ):
-                self._assign_account(person, account)
-                return
-        self._pending_scans[gate].append((t, account))
+        candidates = [
+            person
+            for person in self.people.values()
+            if person.account is None
+            and person.inside
+            and -LATE_SCAN_S <= t - person.entered_t <= 1.0
+            and self._came_through(person, gate)
+        ]
+        if not candidates:
+            self._pending_scans[gate].append((t, account))
+        elif all(p.entered_t <= t for p in candidates):
+            self._assign_account(candidates[0], account)
+        else:
+            # Taken late: its shopper is the one who came through nearest its time, but in a
+            # queue the order may be off, so the others who came through then share a doubt.
+            person = min(candidates, key=lambda p: (abs(p.entered_t - t), p.pid))
+            self._assign_account(person, account)
+            others = [
+                p
+                for p in self.people.values()
+                if p is not person
+                and p.account is not None
+                and p.inside
+                and abs(p.entered_t - t) <= LATE_SCAN_S
+                and self._came_through(p, gate)
+            ]
+            if others:
+                note = (
+                    f"the scan of {account} at {gate} (t={t:.1f}) came in after its shopper: "
+                    f"who of {', '.join(sorted(str(p.account) for p in [person, *others]))} "
+                    "is who is a guess"
+                )
+                self._doubt(t, [person, *others], note)
+
+    def _came_through(self, person: Person, gate: str) -> bool:
+        """Did the person's first track start inside ``gate``?"""
+        start = self._first_pos(person)
+        at = None if start is None else self._entry_gate_at(start)
+        return at is not None and at[0] == gate and at[1] <= self.store.entry_gates[gate].width
 
     def on_late_track(
         self,
