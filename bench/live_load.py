@@ -204,6 +204,62 @@ class ServeProcess:
 # --- the publisher (its own process: a device, not a thread of the bench) ----------------------
 
 
+@dataclass
+class DeliveryCounts:
+    """What ``delivery`` has read so far: lines, and the first and newest time stamps."""
+
+    lines: int = 0
+    t0: float = 0.0
+    tmax: float = float("-inf")
+
+
+@dataclass(frozen=True)
+class Send:
+    """One MQTT publish of the bench's devices, due at store time ``due_t``."""
+
+    due_t: float
+    topic: str
+    payload: bytes
+    exit: tuple[str, float] | None = None  # (gate, t) when the payload is an exit line
+
+
+def delivery(
+    lines: Iterator[bytes], sid: str, batch_s: float, counts: DeliveryCounts
+) -> Iterator[Send]:
+    """The devices' publishes in order, as a shelf controller and a camera system send them:
+    each topic's lines as one JSON array per ``batch_s`` of store time (flushed once the file
+    reaches the batch's end), gate lines at once, one by one, when the file reaches them (a
+    late line goes out late). ``batch_s`` 0: every line at once."""
+    from walkout.service.devices import topic_of
+
+    buffers: dict[str, list[bytes]] = {}
+    next_flush = 0.0
+    for line in lines:
+        msg = orjson.loads(line)
+        t = float(msg["t"])
+        if counts.lines == 0:
+            counts.t0 = t
+            next_flush = t + batch_s
+        counts.lines += 1
+        counts.tmax = max(counts.tmax, t)
+        if batch_s > 0:
+            while next_flush <= counts.tmax:
+                for topic, items in buffers.items():
+                    if items:
+                        yield Send(next_flush, topic, b"[" + b",".join(items) + b"]")
+                        items.clear()
+                next_flush += batch_s
+        topic = topic_of(sid, msg)
+        if msg["type"] in ("entry", "exit") or batch_s <= 0:
+            gate_exit = (msg["gate"], t) if msg["type"] == "exit" else None
+            yield Send(counts.tmax, topic, line, gate_exit)
+        else:
+            buffers.setdefault(topic, []).append(line)
+    for topic, items in buffers.items():
+        if items:
+            yield Send(counts.tmax, topic, b"[" + b",".join(items) + b"]")
+
+
 def publish_recording(
     folder: str,
     sid: str,
@@ -217,9 +273,7 @@ def publish_recording(
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
-    from walkout.service.devices import topic_of
-
-    acked = 0
+    acked = payloads = 0
     lock = threading.Lock()
 
     def on_publish(client: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
@@ -238,18 +292,14 @@ def publish_recording(
     client.connect(login.host, login.port)
     client.loop_start()
 
-    buffers: dict[str, list[bytes]] = {}
     exits: list[tuple[str, float, float]] = []
-    lines = payloads = 0
     lag_max = 0.0
     lags: list[float] = []
-    t0: float | None = None
-    tmax = float("-inf")
-    next_flush = 0.0
+    counts = DeliveryCounts()
 
     def wait_for(store_t: float) -> None:
         nonlocal lag_max
-        due = start_at + (store_t - (t0 or 0.0)) / speed
+        due = start_at + (store_t - counts.t0) / speed
         now = time.time()
         if due > now:
             time.sleep(due - now)
@@ -265,36 +315,16 @@ def publish_recording(
         client.publish(topic, payload, qos=1)
         payloads += 1
 
-    def flush() -> None:
-        for topic, items in buffers.items():
-            if items:
-                send(topic, b"[" + b",".join(items) + b"]")
-                items.clear()
-
-    for line in read_lines(Path(folder)):
-        msg = orjson.loads(line)
-        t = float(msg["t"])
-        if t0 is None:
-            t0 = t
-            next_flush = t0 + batch_s
-        tmax = max(tmax, t)
-        if batch_s > 0:
-            while next_flush <= tmax:
-                wait_for(next_flush)
-                flush()
-                next_flush += batch_s
-        wait_for(tmax)
-        topic = topic_of(sid, msg)
-        lines += 1
-        if msg["type"] in ("entry", "exit") or batch_s <= 0:
-            send(topic, line)
-            if msg["type"] == "exit":
-                exits.append((msg["gate"], t, time.time()))
-        else:
-            buffers.setdefault(topic, []).append(line)
-        if lines % 20_000 == 0:
-            lags.append(max(0.0, time.time() - (start_at + (tmax - t0) / speed)))
-    flush()
+    next_sample = 20_000
+    for item in delivery(read_lines(Path(folder)), sid, batch_s, counts):
+        wait_for(item.due_t)
+        send(item.topic, item.payload)
+        if item.exit is not None:
+            exits.append((*item.exit, time.time()))
+        if counts.lines >= next_sample:
+            next_sample += 20_000
+            lags.append(max(0.0, time.time() - (start_at + (counts.tmax - counts.t0) / speed)))
+    lines, tmax, t0 = counts.lines, counts.tmax, counts.t0
     finished = time.time()
     deadline = time.monotonic() + 120
     while acked < payloads and time.monotonic() < deadline:
