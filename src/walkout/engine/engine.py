@@ -302,14 +302,10 @@ class Engine:
             elif type(msg) is WeightMsg:
                 now, shelf, grams = msg.t, msg.shelf, msg.g
             else:
-                if msg.t >= now:
-                    self.now = now = msg.t
-                    self._on_message(msg)
-                elif type(msg) is TrackMsg:  # taken late (live): history only, not the clock
-                    self.people.on_late_track(msg.t, msg.id, msg.pos, tuple(msg.hands or ()),
-                                              tuple(msg.look) if msg.look else None)  # fmt: skip
-                else:  # an entry or exit taken late: placed in the past, not the clock
-                    self._on_message(msg)
+                if msg.t > now:  # one taken late (live) is placed in the past, not the clock
+                    now = msg.t
+                self.now = now
+                self._on_message(msg)
                 due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
                 if now >= due:
                     self._fire_due(now, out)
@@ -338,11 +334,16 @@ class Engine:
         self.now = now
 
     def _on_message(self, msg: AnyMessage) -> None:
-        """A track, entry or exit message (anything but a weight reading)."""
+        """A track, entry or exit message (anything but a weight reading). One a live feed took
+        late (stamped before the clock) is placed in the past: a scan or an exit at its own time,
+        a track frame into its track's history only."""
         if isinstance(msg, TrackMsg):
             hands = tuple(msg.hands or ())
             look = tuple(msg.look) if msg.look else None
-            self.people.on_track(msg.t, msg.id, msg.pos, hands, look)
+            if msg.t < self.now:  # taken late (live): into its track's history only
+                self.people.on_late_track(msg.t, msg.id, msg.pos, hands, look)
+            else:
+                self.people.on_track(msg.t, msg.id, msg.pos, hands, look)
         elif isinstance(msg, EntryMsg):
             self.people.on_entry(msg.t, msg.gate, msg.account)
             self.carts.setdefault(msg.account, Cart(msg.account))
