@@ -1,6 +1,9 @@
-"""A live feed's short reorder window drops late readings, never a late entry or exit."""
+"""A live feed's reorder window drops late readings, never a late entry, exit or track frame."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
 
 from tests.engine.scenes import Scene, small_store
 from tests.engine.test_engine_basics import one_shopper_scene
@@ -11,32 +14,36 @@ from walkout.engine.ordering import ReorderBuffer
 from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg, WeightMsg
 
 
-def delayed(msgs: list, kind: type, late_s: float) -> list:  # type: ignore[type-arg]
-    """The stream as delivered when every message of ``kind`` arrives ``late_s`` late."""
-    arrivals = [(m.t + (late_s if isinstance(m, kind) else 0.0), i, m) for i, m in enumerate(msgs)]
+def delayed(msgs: list, late_s: float, which: Callable[[Any], bool]) -> list:  # type: ignore[type-arg]
+    """The stream as delivered when the messages ``which`` picks arrive ``late_s`` late."""
+    arrivals = [(m.t + (late_s if which(m) else 0.0), i, m) for i, m in enumerate(msgs)]
     return [m for _, _, m in sorted(arrivals, key=lambda a: (a[0], a[1]))]
 
 
-def receipts_while_fed(msgs: list, late_grace_s: float) -> dict[str, tuple[float, FinalReceipt]]:  # type: ignore[type-arg]
-    """account -> (store time it became final, receipt), of receipts made before the end."""
+def receipts_while_fed(
+    msgs: list,  # type: ignore[type-arg]
+    late_grace_s: float,
+) -> tuple[Engine, dict[str, tuple[float, FinalReceipt]]]:
+    """The live engine fed ``msgs``, and account -> (store time it became final, receipt) of
+    the receipts made before the end."""
     engine = Engine(small_store(), live_config(late_grace_s=late_grace_s))
     out: dict[str, tuple[float, FinalReceipt]] = {}
     for m in msgs:
         for o in engine.feed(m):
             if isinstance(o, FinalReceipt):
                 out[o.receipt.account] = (engine.now, o)
-    return out
+    return engine, out
 
 
 def test_an_exit_later_than_the_window_still_closes_the_receipt_at_once() -> None:
-    msgs = delayed(one_shopper_scene().build(14.0), ExitMsg, 1.0)  # the window is 0.5 s
-    final = receipts_while_fed(msgs, late_grace_s=2.0)
+    exits = delayed(one_shopper_scene().build(14.0), 1.0, lambda m: isinstance(m, ExitMsg))
+    final = receipts_while_fed(exits, late_grace_s=2.0)[1]  # the window is 0.5 s
     t_final, receipt = final["acct-1"]
     assert receipt.receipt.items == {"cola": 1}
     assert not receipt.receipt.needs_review
     assert t_final - 10.0 < 1.0  # the exit was at t=10
     # held like a reading, the late exit is dropped: nothing closes the receipt by the end
-    assert "acct-1" not in receipts_while_fed(msgs, late_grace_s=0.0)
+    assert "acct-1" not in receipts_while_fed(exits, late_grace_s=0.0)[1]
 
 
 def test_a_scan_taken_after_its_shopper_was_first_seen_still_claims_them() -> None:
@@ -49,8 +56,9 @@ def test_a_scan_taken_after_its_shopper_was_first_seen_still_claims_them() -> No
     )
     scene.pick(0, 5.5, 370.0)
     scene.exit(10.0)
-    msgs = delayed(scene.build(14.0), EntryMsg, 1.2)  # the scan comes in after t1's first frames
-    final = receipts_while_fed(msgs, late_grace_s=2.0)
+    # the scan comes in after t1's first frames
+    msgs = delayed(scene.build(14.0), 1.2, lambda m: isinstance(m, EntryMsg))
+    final = receipts_while_fed(msgs, late_grace_s=2.0)[1]
     assert final["acct-1"][1].receipt.items == {"cola": 1}
 
 
@@ -89,23 +97,14 @@ def test_late_track_frames_go_into_the_history_where_hands_are_read() -> None:
     scene.pick(1, 5.8, 512.0)
     scene.exit(11.0)
     scene.exit(12.0)
-    msgs = scene.build(16.0)
     # ta's frames around the reach arrive 1 s late (the window is 0.5 s)
-    arrivals = [
-        (
-            m.t + (1.0 if isinstance(m, TrackMsg) and m.id == "ta" and 4.5 <= m.t <= 7.0 else 0.0),
-            i,
-            m,
-        )
-        for i, m in enumerate(msgs)
-    ]
-    delivered = [m for _, _, m in sorted(arrivals, key=lambda a: (a[0], a[1]))]
-    engine = Engine(small_store(), live_config())
-    final = {}
-    for m in delivered:
-        for o in engine.feed(m):
-            if isinstance(o, FinalReceipt):
-                final[o.receipt.account] = o.receipt
+    msgs = delayed(
+        scene.build(16.0),
+        1.0,
+        lambda m: isinstance(m, TrackMsg) and m.id == "ta" and 4.5 <= m.t <= 7.0,
+    )
+    engine, fed = receipts_while_fed(msgs, late_grace_s=2.0)
+    final = {account: o.receipt for account, (_, o) in fed.items()}
     assert final["acct-a"].items == {"beer": 1}
     assert not final["acct-a"].needs_review
     assert final["acct-b"].items == {}
@@ -132,8 +131,8 @@ def test_scans_taken_late_in_a_queue_send_the_queue_to_review() -> None:
     scene.pick(2, 5.7, 161.0)
     scene.exit(10.0)
     scene.exit(10.4)
-    msgs = delayed(scene.build(15.0), EntryMsg, 1.5)
-    final = receipts_while_fed(msgs, late_grace_s=2.0)
+    msgs = delayed(scene.build(15.0), 1.5, lambda m: isinstance(m, EntryMsg))
+    final = receipts_while_fed(msgs, late_grace_s=2.0)[1]
     a, b = final["acct-a"][1].receipt, final["acct-b"][1].receipt
     assert (a.items, b.items) == ({"cola": 1}, {"chips": 1})  # nearest in time: right here
     assert a.needs_review and b.needs_review
