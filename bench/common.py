@@ -1,7 +1,8 @@
-"""Shared helpers of the bench scripts: cached simulated recordings."""
+"""Shared helpers of the bench scripts: cached simulated recordings, and what truth says."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -20,3 +21,13 @@ def recording(preset: str, seed: int, minutes: float | None = None) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         simulate(folder, preset=preset, seed=seed, minutes=minutes)
     return folder
+
+
+def last_exits(folder: Path) -> dict[str, float]:
+    """When each account's party last went out (truth.json), for exit-to-receipt latency."""
+    out: dict[str, float] = {}
+    for person in json.loads((folder / "truth.json").read_text())["persons"]:
+        if person.get("exit_t") is not None:
+            account = person["account"]
+            out[account] = max(out.get(account, float("-inf")), person["exit_t"])
+    return out

@@ -17,12 +17,15 @@ plates they reached), and those closed before their own exit (someone else's wen
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import last_exits
 from walkout.engine import Engine, FinalReceipt
 from walkout.engine.config import EngineConfig, live_config
 from walkout.recording.files import iter_messages, read_store
@@ -34,12 +37,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=None, help="Stop after this much.")
     parser.add_argument("--file-config", action="store_true", help="The file replay's config.")
     args = parser.parse_args()
-    truth = json.loads((args.recording / "truth.json").read_text())
-    last_exit: dict[str, float] = {}
-    for person in truth["persons"]:
-        if person.get("exit_t") is not None:
-            acct = person["account"]
-            last_exit[acct] = max(last_exit.get(acct, -np.inf), person["exit_t"])
+    last_exit = last_exits(args.recording)
     config = EngineConfig() if args.file_config else live_config()
     engine = Engine(read_store(args.recording), config)
     lag: list[float] = []

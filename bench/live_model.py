@@ -20,7 +20,6 @@ Printed per recording and pooled: latency p50 / p90 / p99 / max and the receipts
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,20 +30,12 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from accuracy import parse_seeds
+from common import last_exits
 from live_load import DeliveryCounts, delivery, hard_scale_recording, read_lines
 from walkout.engine import Engine, FinalReceipt, Receipt
 from walkout.engine.config import live_config
 from walkout.eval.score import score_receipts
 from walkout.recording.files import parse_message, read_store, read_truth
-
-
-def last_exits(folder: Path) -> dict[str, float]:
-    """Each account's party's last exit, from truth.json."""
-    out: dict[str, float] = {}
-    for person in json.loads((folder / "truth.json").read_text())["persons"]:
-        if person.get("exit_t") is not None:
-            out[person["account"]] = max(out.get(person["account"], -np.inf), person["exit_t"])
-    return out
 
 
 def messages(payload: bytes) -> list[Any]:
