@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from tests.engine.scenes import small_store
 
 from walkout.engine.config import EngineConfig
@@ -24,3 +25,33 @@ def test_a_new_id_beside_a_shopper_lost_a_moment_ago_is_theirs_not_a_long_lost_n
     last = tracker.tracks["a1"].t[-1]
     tracker.on_track(round(last + 0.7, 3), "a2", (1.5, 3.2), (), None)
     assert tracker.people[tracker.tracks["a2"].person].account == "acct-1"
+
+
+def test_a_new_id_at_the_entry_with_a_lost_shoppers_look_is_theirs_not_the_next_scans() -> None:
+    """Shopper A walked in and lingers just inside the entry gate; stepping back towards it,
+    A's id is lost, and a new id appears in the gate 0.8 m from where A was lost, with A's
+    look. B was scanned meanwhile, so by place alone the new id is B coming through. By look
+    it is A come back: B's scan waits for B, who comes through a second later. Taking the scan
+    for it would give B's account to A's new id and leave B with none (on the hard-scale
+    store, such a theft shifted a gate's whole queue of scans by one)."""
+    tracker = PeopleTracker(StoreIndex(small_store()), EngineConfig())
+    rng = np.random.default_rng(5)
+    look_a = np.array([0.9, -0.4, 1.2, 0.1, -1.1, 0.5])
+    look_b = np.array([-0.3, 0.8, -0.5, 1.0, 0.6, -0.9])
+
+    def seen(look: np.ndarray) -> tuple[float, ...]:
+        return tuple(np.round(look + rng.normal(0.0, 0.3, len(look)), 2))
+
+    tracker.on_entry(0.5, "in", "acct-1")
+    for k in range(30):  # A walks in and turns along the front, near the gate
+        t = round(1.0 + 0.1 * k, 3)
+        tracker.on_track(t, "a1", (0.5 + 0.013 * k, 0.3 + 0.025 * k), (), seen(look_a))
+    tracker.on_entry(3.5, "in", "acct-2")
+    tracker.on_track(4.8, "a2", (0.55, 0.3), (), tuple(look_a))  # lost 0.9 s, 0.8 m off
+    for k in range(1, 20):
+        t = round(4.8 + 0.1 * k, 3)
+        tracker.on_track(t, "a2", (0.55 + 0.05 * k, 0.3 + 0.05 * k), (), seen(look_a))
+        if k >= 10:
+            tracker.on_track(t, "b1", (0.5, 0.2 + 0.05 * (k - 10)), (), seen(look_b))
+    assert tracker.people[tracker.tracks["a2"].person].account == "acct-1"
+    assert tracker.people[tracker.tracks["b1"].person].account == "acct-2"

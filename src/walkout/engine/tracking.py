@@ -88,6 +88,20 @@ LOOK_REJECT = 4.0
 """A new track whose look is farther than this many times the expected (chi-square per
 value) from a lost person's signature is not that person."""
 
+LOOK_SAME = 3.0
+"""A new track's first look within this (chi-square per value; about 1 for the right person,
+14 or more for anyone else on the simulated hard-scale store) of a lost person's signature is
+plainly theirs: near an entry gate it is that person come back, not the next entrant, whose
+look nobody knows yet (on hard-scale-s2-m10, 11 of 389 scans went to insiders' new ids).
+Only for someone lost a moment ago close by (``LOOK_SAME_LOST_S``, ``LOOK_SAME_NEAR_M``):
+look-alikes are common, and an entrant taken for one shifts their gate's queue of scans."""
+
+LOOK_SAME_LOST_S = 2.0
+"""At most this long lost, for a look to beat a scan (re-born ids there were lost 0.5-1.2 s)."""
+
+LOOK_SAME_NEAR_M = 1.5
+"""At most this far from where they were lost, for a look to beat a scan (0.6-1.0 m there)."""
+
 LOOK_SWEEP_S = 1.0
 """How often (store time) every person's current look is checked against their signature."""
 
@@ -772,6 +786,10 @@ class PeopleTracker:
             elif look is not None and chi2 <= LOOK_REJECT * len(look):
                 lost.append((d / reach + spread + 0.25 * chi2 / len(look), person))
         lost.sort(key=lambda c: (c[0], c[1].pid))
+        if entry is not None and look is not None:
+            back = self._back_by_look(t, track_id, pos, np.array(look), lost)
+            if back is not None:
+                lost, entry = [back], None
         if entry is not None and (not lost or entry[0] <= lost[0][0]):
             _, account = self._pending_scans[entry[1]].popleft()
             return self._new_person(t, track_id, pos, account).pid
@@ -789,6 +807,32 @@ class PeopleTracker:
         else:
             log.warning("track %s appeared at %s with nobody lost nearby", track_id, pos)
         return self._new_person(t, track_id, pos, None).pid
+
+    def _back_by_look(
+        self,
+        t: float,
+        track_id: str,
+        pos: tuple[float, float],
+        look: FloatArray,
+        lost: list[tuple[float, Person]],
+    ) -> tuple[float, Person] | None:
+        """The lost person a new track at an entry gate plainly looks like, lost a moment ago
+        close by (best score first), who beats the gate's scan: an entrant's look is anyone's,
+        and one that matches a signature this well is rarely a stranger's."""
+        for score, person in lost:
+            gap = t - person.last_t
+            d = math.hypot(pos[0] - person.last_pos[0], pos[1] - person.last_pos[1])
+            if gap > LOOK_SAME_LOST_S or d > LOOK_SAME_NEAR_M:
+                continue
+            chi2 = self._look_chi2(person, look, 1)
+            if chi2 is not None and chi2 <= LOOK_SAME * len(look):
+                log.info(
+                    "track %s at an entry gate, t=%.1f, looks like person %d (%s), lost %.1f s "
+                    "%.1f m off: theirs, not the scan's",
+                    track_id, t, person.pid, person.account, gap, d,
+                )  # fmt: skip
+                return score, person
+        return None
 
     def _drop_stale_scans(self, t: float) -> None:
         """Scans older than the entry window that nobody came through: no later track can
