@@ -4,6 +4,8 @@
 
 For every track message, compares the account the tracker holds for that id at that time with
 the simulator's truth (truth.json ``persons``), and lists the spans where they disagree.
+Also counts the scans given to a new track id whose body, in truth, is another's: the entry
+is where a wrong account starts, and nothing later in the store can tell it.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from pathlib import Path
 from walkout.engine.config import EngineConfig
 from walkout.engine.ordering import ReorderBuffer
 from walkout.engine.store import StoreIndex
-from walkout.engine.tracking import PeopleTracker
+from walkout.engine.tracking import PeopleTracker, Person
 from walkout.recording.files import iter_messages, read_store
 from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg
 
 
-def check(folder: Path, verbose: bool) -> tuple[int, int]:
+def check(folder: Path, verbose: bool) -> tuple[int, int, int, int]:
     truth = json.loads((folder / "truth.json").read_text())
     owner: dict[str, list[tuple[float, float, str]]] = {}
     for person in truth.get("persons", []):
@@ -28,6 +30,17 @@ def check(folder: Path, verbose: bool) -> tuple[int, int]:
             owner.setdefault(span["id"], []).append((span["t0"], span["t1"], person["account"]))
     cfg = EngineConfig()
     tracker = PeopleTracker(StoreIndex(read_store(folder)), cfg)
+    bound: list[tuple[float, str, str]] = []  # (t, track id, account) of each scan taken
+    new_person = tracker._new_person
+
+    def recording_new_person(
+        t: float, track_id: str, pos: tuple[float, float], account: str | None
+    ) -> Person:
+        if account is not None:
+            bound.append((t, track_id, account))
+        return new_person(t, track_id, pos, account)
+
+    tracker._new_person = recording_new_person  # type: ignore[method-assign]
     buf = ReorderBuffer(cfg.reorder_window_s)
     seen: list[tuple[float, str]] = []
     for msg in iter_messages(folder):
@@ -54,7 +67,12 @@ def check(folder: Path, verbose: bool) -> tuple[int, int]:
                 print(f"  {folder.name} t={t:.1f} track {tid}: truth {want}, tracker {got}")
         else:
             runs[tid] = 0
-    return wrong, len(seen)
+    # the first frame may be the last of another's span (ids swap as a track is born)
+    entries_wrong = sum(
+        account not in {a for t0, t1, a in owner.get(tid, []) if t0 - 1e-6 <= t <= t1 + 1e-6}
+        for t, tid, account in bound
+    )
+    return wrong, len(seen), entries_wrong, len(bound)
 
 
 def main() -> None:
@@ -63,10 +81,11 @@ def main() -> None:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     for folder in args.recordings:
-        wrong, total = check(folder, args.verbose)
+        wrong, total, entries_wrong, entries = check(folder, args.verbose)
         share = 100 * wrong / max(total, 1)
         print(
-            f"{folder.name}: {wrong} of {total} track messages on the wrong account ({share:.2f} %)"
+            f"{folder.name}: {wrong} of {total} track messages on the wrong account "
+            f"({share:.2f} %); {entries_wrong} of {entries} scans given to another's body"
         )
 
 
