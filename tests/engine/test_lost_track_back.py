@@ -55,3 +55,25 @@ def test_a_new_id_at_the_entry_with_a_lost_shoppers_look_is_theirs_not_the_next_
             tracker.on_track(t, "b1", (0.5, 0.2 + 0.05 * (k - 10)), (), seen(look_b))
     assert tracker.people[tracker.tracks["a2"].person].account == "acct-1"
     assert tracker.people[tracker.tracks["b1"].person].account == "acct-2"
+
+
+def test_an_entrant_dressed_like_a_shopper_lost_across_the_floor_takes_their_own_scan() -> None:
+    """The look beats a scan only for someone lost a moment ago close by. Shopper A is lost
+    2 m inside the store; half a second later B, scanned meanwhile and dressed like A, comes
+    through the gate. B is the entrant: A could hardly have walked back to the gate unseen, and
+    look-alikes are common (taking B for A would leave B's scan to the next in the queue)."""
+    tracker = PeopleTracker(StoreIndex(small_store()), EngineConfig())
+    rng = np.random.default_rng(7)
+    look_a = np.array([0.9, -0.4, 1.2, 0.1, -1.1, 0.5])
+
+    def seen(look: np.ndarray) -> tuple[float, ...]:
+        return tuple(np.round(look + rng.normal(0.0, 0.3, len(look)), 2))
+
+    tracker.on_entry(0.5, "in", "acct-1")
+    for k in range(30):  # A walks in, north-east, 2 m from the gate
+        t = round(1.0 + 0.1 * k, 3)
+        tracker.on_track(t, "a1", (0.5 + 0.035 * k, 0.3 + 0.06 * k), (), seen(look_a))
+    tracker.on_entry(3.5, "in", "acct-2")
+    for k in range(10):  # B, in A's clothes, 0.5 s after A's id was lost
+        tracker.on_track(round(4.4 + 0.1 * k, 3), "b1", (0.5, 0.2 + 0.05 * k), (), tuple(look_a))
+    assert tracker.people[tracker.tracks["b1"].person].account == "acct-2"
