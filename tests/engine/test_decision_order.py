@@ -1,0 +1,89 @@
+"""One shopper's wait is not the whole store's: a change that waits holds back only the changes
+beside it or of someone who may have made it, not a pick by someone else far along the shelf."""
+
+from __future__ import annotations
+
+from tests.engine.scenes import Scene, small_store
+
+from walkout.engine import CartChange, Engine, FinalReceipt
+from walkout.engine.config import live_config
+from walkout.recording.models import Plate, StoreLayout
+
+FAR_PLATE = 11
+"""A plate 4.4 m along the shelf from plate 0: further than anyone near one can reach the other."""
+
+
+def long_store() -> StoreLayout:
+    """:func:`small_store` with its shelf drawn out to twelve plates (x = 1.0 ... 5.4)."""
+    small = small_store()
+    first = small.plates[0]
+    plates = [
+        Plate(
+            id=f"S1-P{i + 1}",
+            shelf="S1",
+            center=(1.0 + 0.4 * i, first.center[1], first.center[2]),
+            size=first.size,
+            facing=first.facing,
+            skus=["chips"] if i == FAR_PLATE else small.plates[min(i, 3)].skus,
+            noise_sd_g=first.noise_sd_g,
+        )
+        for i in range(FAR_PLATE + 1)
+    ]
+    return small.model_copy(update={"plates": plates})
+
+
+def test_a_far_shoppers_pick_and_receipt_do_not_wait_for_a_change_held_by_its_neighbour() -> None:
+    """A takes a cola from plate 0 while someone leans on plate 1 for eight seconds: A's change
+    waits for plate 1 to calm (it may be part of one unit across both). B, 4.4 m away along the
+    shelf, takes chips at t=6 and walks out at t=9. Nobody near one could have made the other,
+    so B's pick is decided and B's receipt made without waiting for A's."""
+    store = long_store()
+    scene = Scene(store, seed=3)
+    scene.entry(0.5, "acct-a")
+    scene.person(
+        "a1", [(1.5, 0.5, 0.3), (3.0, 1.0, 2.4), (16.0, 1.0, 2.4)], reaches=[(0, 4.6, 5.4)]
+    )
+    scene.pick(0, 5.0, 368.0)
+    scene.lean(1, 4.0, 12.0, 120.0)
+    scene.entry(1.0, "acct-b")
+    walk_b = [(2.0, 0.5, 0.3), (2.3, 1.0, 0.3), (4.0, 5.4, 1.2), (4.5, 5.4, 2.4)]
+    walk_b += [(7.0, 5.4, 2.4), (9.0, 3.5, 0.2), (9.8, 3.5, -0.5)]
+    scene.person("b1", walk_b, reaches=[(FAR_PLATE, 5.6, 6.4)])
+    scene.pick(FAR_PLATE, 6.0, 160.0)
+    scene.exit(9.0)
+    engine = Engine(store, live_config())
+    decided: dict[str, float] = {}
+    final: dict[str, float] = {}
+    for msg in scene.build(22.0):
+        for out in engine.feed(msg):
+            if isinstance(out, CartChange):
+                decided.setdefault(out.account, engine.now)
+            elif isinstance(out, FinalReceipt):
+                final[out.receipt.account] = engine.now
+    assert decided["acct-a"] > 10.0  # held by the lean, as before
+    assert decided["acct-b"] < 10.0
+    assert final["acct-b"] < 10.0
+    assert engine.carts["acct-a"].item_counts() == {"cola": 1}
+
+
+def test_a_shopper_who_walks_out_straight_after_a_pick_gets_the_receipt_within_a_second() -> None:
+    """A takes a cola and walks out 2 s later; the pick has only just settled. A settled change
+    waits 1.5 s for verdicts on who is who, but no meeting is open near that plate and A has
+    left: it is decided at once, and the receipt (with the cola) is final within a second of
+    the exit, not after the wait."""
+    store = small_store()
+    scene = Scene(store, seed=4)
+    scene.entry(0.5, "acct-a")
+    walk = [(1.5, 0.5, 0.3), (3.0, 1.0, 2.4), (5.8, 1.0, 2.4), (7.0, 3.5, 0.2), (7.8, 3.5, -0.5)]
+    scene.person("a1", walk, reaches=[(0, 4.6, 5.4)])
+    scene.pick(0, 5.0, 368.0)
+    scene.exit(7.0)
+    engine = Engine(store, live_config())
+    final: dict[str, tuple[float, dict[str, int]]] = {}
+    for msg in scene.build(12.0):
+        for out in engine.feed(msg):
+            if isinstance(out, FinalReceipt):
+                final[out.receipt.account] = (engine.now, dict(out.receipt.items))
+    t_final, items = final["acct-a"]
+    assert items == {"cola": 1}
+    assert t_final - 7.0 < 1.0
