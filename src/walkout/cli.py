@@ -83,24 +83,27 @@ def simulate(
         bool,
         typer.Option("--video", help="Also render the ceiling cameras' video into video/ (slow)."),
     ] = False,
+    stand_gap: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Keep standing shoppers at least this many metres apart (0: off, as the "
+            "presets are; sets the preset's stand_gap_m).",
+        ),
+    ] = 0.0,
 ) -> None:
     """Write a realistic recording (store.json, events.jsonl, truth.json)."""
-    from walkout.sim import PRESETS
-    from walkout.sim import simulate as run_simulation
+    from walkout.sim import PRESETS, SimConfig, simulate_config
 
     if preset not in PRESETS:
         _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    cfg = PRESETS[preset]
+    if stand_gap != cfg.stand_gap_m:
+        cfg = SimConfig.model_validate({**cfg.model_dump(), "stand_gap_m": stand_gap})
     try:
         with _progress(f"simulating {preset}") as progress:
-            summary = run_simulation(
-                outdir,
-                preset=preset,
-                seed=seed,
-                minutes=minutes,
-                layout=layout,
-                gzip_events=gzip,
-                progress=progress,
-                video=video,
+            summary = simulate_config(
+                outdir, cfg, seed, minutes, layout, gzip, progress=progress, video=video
             )
     except RecordingError as exc:
         _fail(str(exc))

@@ -124,6 +124,13 @@ class SimConfig(BaseModel):
         le=1,
         description="A stop joins a shelf another person reaches into, within 1 s of them.",
     )
+    stand_gap_m: float = Field(
+        0.0,
+        ge=0,
+        description="Closest two standing shoppers' body centres get, metres: a shopper steps "
+        "sideways along the shelf (see ``behaviour.SIDESTEP_M``) to keep this far from where "
+        "everyone else inside stands or is headed. 0: no spacing, recordings as before it existed.",
+    )
     closing_s: float = Field(
         40.0, ge=0, description="Shoppers head out this long before the end of the recording."
     )
