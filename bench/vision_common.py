@@ -10,14 +10,21 @@ from walkout.sim import SIM_REVISION
 CACHE = Path(os.environ.get("WALKOUT_BENCH_CACHE", "/tmp/walkout-bench")) / f"sim{SIM_REVISION}"
 
 
-def video_recording(preset: str, seed: int, minutes: float) -> Path:
-    """A simulated recording with video, made once and reused (the simulator is deterministic)."""
-    from walkout.sim import simulate
+def video_recording(preset: str, seed: int, minutes: float, stand_gap_m: float = 0.0) -> Path:
+    """A simulated recording with video, made once and reused (the simulator is deterministic).
 
-    folder = CACHE / f"video-{preset}-s{seed}-m{minutes:g}"
+    ``stand_gap_m`` > 0 keeps standing shoppers that far apart (``SimConfig.stand_gap_m``; off
+    in the presets), in a folder of its own."""
+    from walkout.sim import PRESETS, SimConfig, simulate_config
+
+    gap = f"-g{stand_gap_m:g}" if stand_gap_m > 0 else ""
+    folder = CACHE / f"video-{preset}-s{seed}-m{minutes:g}{gap}"
     if not (folder / "video" / "manifest.json").is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        simulate(folder, preset=preset, seed=seed, minutes=minutes, video=True)
+        cfg = PRESETS[preset]
+        if stand_gap_m > 0:
+            cfg = SimConfig.model_validate({**cfg.model_dump(), "stand_gap_m": stand_gap_m})
+        simulate_config(folder, cfg, seed, minutes, video=True)
     return folder
 
 

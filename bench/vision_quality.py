@@ -2,6 +2,7 @@
 
     python bench/vision_quality.py                           # busy and hard, seeds 1-3, 5 min
     python bench/vision_quality.py --presets hard --seeds 1-2 --minutes 3
+    python bench/vision_quality.py --stand-gap 0.4   # shoppers never stand closer than 0.4 m
 
 For each simulated recording with video: ``walkout track`` makes a second recording whose
 tracks come from the pixels (weights, entries and exits unchanged); both are scored for tracking
@@ -34,10 +35,10 @@ from walkout.vision.pipeline import track_recording
 
 
 def run_one(
-    job: tuple[str, int, float],
+    job: tuple[str, int, float, float],
 ) -> tuple[str, int, TrackingScore, TrackingScore, Score, Score]:
-    preset, seed, minutes = job
-    rec = video_recording(preset, seed, minutes)
+    preset, seed, minutes, stand_gap_m = job
+    rec = video_recording(preset, seed, minutes, stand_gap_m)
     out = rec.parent / f"{rec.name}-tracked"
     track_recording(rec, out)
     truth = read_truth(rec)
@@ -75,9 +76,15 @@ def main() -> None:
     parser.add_argument("--seeds", default="1-3")
     parser.add_argument("--minutes", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--stand-gap",
+        type=float,
+        default=0.0,
+        help="simulate with standing shoppers kept this far apart (SimConfig.stand_gap_m)",
+    )
     args = parser.parse_args()
     presets = args.presets.split(",")
-    jobs = [(p, s, args.minutes) for p in presets for s in parse_seeds(args.seeds)]
+    jobs = [(p, s, args.minutes, args.stand_gap) for p in presets for s in parse_seeds(args.seeds)]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run_one, jobs))
     console = Console()
