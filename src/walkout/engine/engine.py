@@ -475,21 +475,24 @@ class Engine:
         for group in components(self.store, self.pending):
             plates = {c.plate for c in group}
             key = frozenset(id(c) for c in group)
-            if not force and (plates & waiting_plates or not self._ready(group, encounter)):
-                # who may have made it, worked out once while it waits
-                who = known.get(key)
-                if who is None:
-                    who = self._who_may_have(self._people_at(group))
-                self._waiting_who[key] = who
-                waiting_plates |= self._with_neighbours(plates)
-                waiting_people |= who
-                continue
             people = None
-            if not force and waiting_people:
-                people = self._people_at(group)
-                if self._who_may_have(people) & waiting_people:
-                    waiting_plates |= self._with_neighbours(plates)
-                    continue
+            held: set[int | str] | None = None  # who may have made it, if it must wait
+            if not force:
+                if plates & waiting_plates or not self._ready(group, encounter):
+                    held = known.get(key)
+                    if held is None:
+                        held = self._who_may_have(self._people_at(group))
+                elif waiting_people:
+                    people = self._people_at(group)
+                    who = self._who_may_have(people)
+                    if who & waiting_people:
+                        held = who
+            if held is not None:
+                # it holds back in turn what comes after it; its people are kept while it waits
+                self._waiting_who[key] = held
+                waiting_plates |= self._with_neighbours(plates)
+                waiting_people |= held
+                continue
             self.pending = [c for c in self.pending if id(c) not in key]
             self._decide_component(group, out, people)
         # Look again at the earliest due time, or, while something waits on a neighbour or a
