@@ -96,3 +96,31 @@ def test_a_look_like_someone_seen_elsewhere_as_themselves_does_not_take_the_exit
     assert leaving is not None
     assert leaving.account == "acct-1"
     assert next(p for p in tracker.people.values() if p.account == "acct-2").inside
+
+
+def test_a_leaver_on_an_id_nobody_was_given_is_told_by_the_look_at_the_exit() -> None:
+    """A new id starts across the store where no lost shopper could be: the tracker gives it
+    to nobody, and learns that nobody's look. Meanwhile shopper A's id stands at the shelf
+    with no look shown (no clear view; ids may change people unseen). Then the nobody's id
+    walks out showing A's look plainly, a look near enough to the nobody's own to pass for
+    it, but far nearer A's. It is A who leaves: A's receipt is final now instead of waiting
+    for A's id to leave or be given up on, and the nobody takes A's old id. A look learnt
+    from an id nobody was given is no evidence that the body under it is that nobody."""
+    tracker = PeopleTracker(StoreIndex(small_store()), EngineConfig())
+    rng = np.random.default_rng(17)
+    look_a = np.array([0.9, -0.4, 1.2, 0.1, -1.1, 0.5])
+    look_x = look_a + 0.3
+    walk_in(tracker, "t1", "acct-1", 1.0, look_a, rng)
+    for k in range(45):
+        t = round(4.0 + 0.1 * k, 3)
+        tracker.on_track(t, "t1", (0.5, 2.62), (), None)  # A's id, no look shown
+        walked = max(k - 25, 0)  # the new id stands, then walks to the exit as A
+        seen = tuple(np.round((look_x if k < 25 else look_a) + rng.normal(0.0, 0.3, 6), 2))
+        tracker.on_track(t, "tx", (3.3 + 0.01 * walked, 2.0 - 0.1 * walked), (), seen)
+    holder = next(p for p in tracker.people.values() if p.track == "tx")
+    assert holder.account is None
+    leaving = tracker.on_exit(8.35, "out")
+    assert leaving is not None
+    assert leaving.account == "acct-1"
+    assert leaving.account_done
+    assert next(p for p in tracker.people.values() if p.track == "t1").account is None

@@ -460,9 +460,11 @@ class PeopleTracker:
             return nearest
         dims = len(seen[0])
         own = self._look_chi2(nearest, *seen)
-        if own is None:
-            # the holder's look was never learnt (their id changed people while it was): only
-            # someone who is plainly this look can be the one leaving instead
+        if own is None or nearest.account is None:
+            # the holder's look was never learnt (their id changed people while it was), or
+            # the holder is nobody's (an id no scan or lost shopper explained, whose look was
+            # learnt from this very body): only someone who is plainly this look can be the
+            # one leaving instead
             own = (TWIN_CHI2 + LOOK_MARGIN) * dims
         # anyone inside may be the one: their own id may have been lost or taken elsewhere
         fits = [
