@@ -770,12 +770,18 @@ def test_id_swap_seen_by_looks(make: Callable[[], Scene], want: dict[str, Items]
     check(receipts, want, reviewed={"acct-a": False, "acct-b": False})
 
 
-@pytest.mark.parametrize("swapped", [True, False], ids=["ids swapped", "ids kept"])
-def test_shopper_stepping_in_beside_another(swapped: bool) -> None:
+@pytest.mark.parametrize(
+    "swap_at",
+    [3.6, 3.5, None],
+    ids=["ids swapped a frame after the birth", "ids swapped at the birth", "ids kept"],
+)
+def test_shopper_stepping_in_beside_another(swap_at: float | None) -> None:
     """A came in a second ago and lingers by the entry gate; B steps in through it 0.5 m from
-    A, and (``swapped``) one frame after B's id is born the camera system swaps the two ids.
-    The new id has no motion before the meeting; where it was born stands in for it, so the
-    swap is seen (and no swap is seen where there was none)."""
+    A, and the camera system swaps the two ids one frame after B's id is born, or at its very
+    first frame (then B's id is born where A is). The new id has no motion before the
+    meeting; where it was born stands in for it, unless it was born at the meeting's first
+    moment, when only A's motion before can tell. The swap is seen either way (and no swap is
+    seen where there was none)."""
     scene = new_scene()
     scene.entry(1.0, "acct-a")
     a_path = [(2.0, *ENTRY_XY), (3.4, 0.8, 0.6), (3.9, 0.9, 0.8)]
@@ -790,8 +796,8 @@ def test_shopper_stepping_in_beside_another(swapped: bool) -> None:
     scene.person("tb", b_path, [Reach(CHIPS2, 10.3, 11.7)], both_hands=True)
     scene.exit(15.5)
     scene.pick(CHIPS2, 11.0, 161.3)
-    if swapped:
-        scene.swap_ids("ta", "tb", 3.6)
+    if swap_at is not None:
+        scene.swap_ids("ta", "tb", swap_at)
     receipts = play(scene, 22.0)
     check(receipts, {"acct-a": {"beer": 1}, "acct-b": {"chips": 1}})
 

@@ -985,21 +985,33 @@ class PeopleTracker:
         t_last = max(e.t_in for e in cluster)
         t_mid = (t_first + t_last) / 2.0
         w = cfg.swap_window_s
-        before: list[tuple[FloatArray, FloatArray]] = []
+        before: list[tuple[FloatArray, FloatArray] | None] = []
         after: list[tuple[FloatArray, FloatArray]] = []
         for tid in ids:
             hist = self.tracks[tid]
             fit_before = _line_fit(hist, t_first - w, t_first, t_mid)
             fit_after = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
-            if fit_before is None and fit_after is not None and hist.t[0] >= t_first - w:
-                # an id born at the meeting (ids swap as a shopper steps in through the
-                # entry gate next to another): where it was born, moving as it did after
-                a, b = hist.span(hist.t[0], t_first)
-                if b > a:
+            if fit_after is None:
+                return
+            if fit_before is None and hist.t[0] >= t_first - w:
+                if hist.t[0] >= t_first:
+                    # an id born at the meeting's first moment: ids swap at a new id's very
+                    # first frame, so even where it was born may be the other's; only the
+                    # others' motion can tell whom it follows
+                    fit_before = None
+                else:
+                    # an id born just before the meeting (ids swap as a shopper steps in
+                    # through the entry gate next to another): where it was born, moving
+                    # as it did after
+                    a, b = hist.span(hist.t[0], t_first)
                     born = np.mean(np.array(hist.pos[a:b]), axis=0)
                     fit_before = (born + fit_after[1] * (t_mid - hist.t[a]), fit_after[1])
-            if fit_before is None or fit_after is None:
+            elif fit_before is None:
                 return
+            else:
+                # the frame that opened the meeting may be the swap's first: the line of an
+                # id already followed ends just before it
+                fit_before = _line_fit(hist, t_first - w, t_first - 1e-6, t_mid) or fit_before
             before.append(fit_before)
             after.append(fit_after)
         # walkers who meet often stop or turn round, so velocity counts for less than a jump
@@ -1009,9 +1021,12 @@ class PeopleTracker:
         looks = [self.tracks[tid].mean_look(t_last + 1e-6, t_last + w) for tid in ids]
 
         def join(i: int, j: int) -> float:
-            dp = before[i][0] - after[j][0]
-            dv = before[i][1] - after[j][1]
-            motion = float(dp @ dp) / sd_pos**2 + float(dv @ dv) / sd_vel**2
+            line = before[i]
+            motion = 0.0
+            if line is not None:
+                dp = line[0] - after[j][0]
+                dv = line[1] - after[j][1]
+                motion = float(dp @ dp) / sd_pos**2 + float(dv @ dv) / sd_vel**2
             seen = looks[j]
             chi2 = None if seen is None else self._look_chi2(self.people[owners[i]], *seen)
             return motion + (chi2 or 0.0)
