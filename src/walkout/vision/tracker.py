@@ -193,8 +193,8 @@ class Tracker:
         same_hand_m: How near two hand points of consecutive frames are one hand in a plate
             (a hand is 8-10 cm across, two shoppers' hands in one plate are further apart).
         other_hand: Someone with one hand seen out (and no second arm seen) is reported
-            with the other hand hanging down (``shoulder_m`` from the body, away from the
-            seen hand, ``hang_z_m`` up), as a tracking system that reports every hand
+            with the other hand hanging at the side (``shoulder_m`` to the side of the line
+            to the seen hand, ``hang_z_m`` up), as a tracking system that reports every hand
             would: seen from above, an arm that hangs down lies inside the body's outline,
             so the detector finds only arms held out. Without it the engine could not rule
             out a neighbour reaching into the next plate with one arm (busy seed 9 at 41.2 s,
@@ -437,22 +437,16 @@ class Tracker:
         return np.array([[*(tr.x[:2] + side), z], [*(tr.x[:2] - side), z]])
 
     def _with_other_hand(self, tr: Track, hands: FloatArray) -> FloatArray:
-        """``hands`` and, when only one is seen, the other hanging down (``other_hand``):
-        ``shoulder_m`` from the body on the side away from the seen hand.
-
-        Which side it hangs is not seen; away from the arm that is out it is never nearer
-        the shelf reached into than the body is. Beside the line to the seen hand, a reach
-        to one side put it over the plate next to the body when the body was placed near
-        the shelf (hard seed 2 at 208.7 s, stand gap 0.4 m: a hand point 5 cm from a plate
-        that was not reached into)."""
+        """``hands`` and, when only one is seen, the other hanging at the side
+        (``other_hand``): to the left of the line from the body to the seen hand."""
         if len(hands) != 1:
             return hands
         out = hands[0, :2] - tr.x[:2]
         n = float(np.linalg.norm(out))
         if n < 1e-6:
             return hands
-        down = tr.x[:2] - out / n * self.shoulder_m
-        return np.vstack([hands, [*down, self.hang_z_m]])
+        side = np.array([-out[1], out[0]]) / n * self.shoulder_m
+        return np.vstack([hands, [*(tr.x[:2] + side), self.hang_z_m]])
 
     def _lone_view_ok(self, person: FloorPerson) -> bool:
         """Whether a newcomer seen by one camera only may be believed: at an entry, or where
