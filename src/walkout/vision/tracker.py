@@ -122,7 +122,6 @@ class Tracker:
         weak_views: bool = True,
         hand_memory_s: float = 0.5,
         same_hand_m: float = 0.05,
-        other_hand: bool = True,
     ) -> None:
         """Args:
         dt: Time between frames, seconds.
@@ -192,15 +191,7 @@ class Tracker:
             hand come back to the same spot of the plate, whoever's it is.
         same_hand_m: How near two hand points of consecutive frames are one hand in a plate
             (a hand is 8-10 cm across, two shoppers' hands in one plate are further apart).
-        other_hand: Someone with one hand seen out (and no second arm seen) is reported
-            with the other hand hanging at the side (``shoulder_m`` to the side of the line
-            to the seen hand, ``hang_z_m`` up), as a tracking system that reports every hand
-            would: seen from above, an arm that hangs down lies inside the body's outline,
-            so the detector finds only arms held out. Without it the engine could not rule
-            out a neighbour reaching into the next plate with one arm (busy seed 9 at 41.2 s,
-            stand gap 0.4 m: a two-unit pick split between the picker and him).
         """
-        self.other_hand = other_hand
         self.weak_gate_m, self.weak_views = weak_gate_m, weak_views
         self.hand_memory_s, self.same_hand_m = hand_memory_s, same_hand_m
         self.contact_m, self.swap_window_s = contact_m, swap_window_s
@@ -314,8 +305,6 @@ class Tracker:
                 tr.seen_colour = np.full(3, np.nan)
         self._check_swaps(t)
         seen = self._keep_hands(t, seen)
-        if self.other_hand:
-            seen = [(tr, self._with_other_hand(tr, h), look) for tr, h, look in seen]
         out = [TrackedPerson(tr.id, tr.x[:2].copy(), h, look) for tr, h, look in seen]
         self._retire(t)
         for pi, person in enumerate(people):
@@ -435,18 +424,6 @@ class Tracker:
         side = np.array([-v[1], v[0]]) / speed * self.shoulder_m
         z = self.hang_z_m
         return np.array([[*(tr.x[:2] + side), z], [*(tr.x[:2] - side), z]])
-
-    def _with_other_hand(self, tr: Track, hands: FloatArray) -> FloatArray:
-        """``hands`` and, when only one is seen, the other hanging at the side
-        (``other_hand``): to the left of the line from the body to the seen hand."""
-        if len(hands) != 1:
-            return hands
-        out = hands[0, :2] - tr.x[:2]
-        n = float(np.linalg.norm(out))
-        if n < 1e-6:
-            return hands
-        side = np.array([-out[1], out[0]]) / n * self.shoulder_m
-        return np.vstack([hands, [*(tr.x[:2] + side), self.hang_z_m]])
 
     def _lone_view_ok(self, person: FloorPerson) -> bool:
         """Whether a newcomer seen by one camera only may be believed: at an entry, or where
