@@ -96,7 +96,7 @@ def _swap_cameras(
     two detections makes two tight clusters: their summed spread (the measure the dealing
     minimises) drops by 81 %. A swap is made when it removes at least ``share`` of the two
     clusters' spread: where two people pass 0.3-0.37 m apart, each camera's points scatter
-    as much as that, neither pairing is clearly right, and swaps that removed 1-52 % moved
+    as much as that, neither pairing is clearly right, and swaps that removed 23-52 % moved
     the fused people for no receipt (busy seed 8, hard seeds 1, 2 and 5 with the gap; on
     hard seed 2 at 210.2 s the tracks of a walker and a stander then traded ids). Only
     clusters of two or more detections whose middles are within ``near_m`` are tried.
