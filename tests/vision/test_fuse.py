@@ -106,7 +106,7 @@ def test_two_people_seen_crossed_by_two_cameras_are_paired_each_with_themselves(
         _detections(c, [tuple(np.array(q) + shift) for q in p], s)
         for c, p, s in zip(cams, seen, scores, strict=True)
     ]
-    crossed = Fusion(cams, store, swap_cameras=0.0).fuse(dets)
+    crossed = Fusion(cams, store, swap_cameras=False).fuse(dets)
     got = np.array([p.xy for p in crossed]) - shift
     err = np.linalg.norm(got[:, None, :] - truth[None, :, :], axis=2)
     assert err.min(axis=1).max() > 0.15, f"without the swap the scene is crossed: {got}"

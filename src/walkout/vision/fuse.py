@@ -83,9 +83,7 @@ def _spread(members: list[_Seen]) -> float:
     return float(sum(m.weight * np.sum((m.xy - c) ** 2) for m in members))
 
 
-def _swap_cameras(
-    clusters: list[list[_Seen]], share: float, near_m: float = 1.0
-) -> list[list[_Seen]]:
+def _swap_cameras(clusters: list[list[_Seen]], near_m: float = 1.0) -> list[list[_Seen]]:
     """Swap one camera's detections between two people while that makes both tighter.
 
     Dealing each camera's detections to the nearest middles can stick in a crossed pairing:
@@ -93,12 +91,8 @@ def _swap_cameras(
     camera and the other from the second (both within ``same_person_m`` of each other), so
     both middles lie between the two, and each detection is nearer its own crossed middle
     than the other (hard seed 5 at 113.3 s, stand gap 0.4 m). Swapping the second camera's
-    two detections makes two tight clusters: their summed spread (the measure the dealing
-    minimises) drops by 81 %. A swap is made when it removes at least ``share`` of the two
-    clusters' spread: where two people pass 0.3-0.37 m apart, each camera's points scatter
-    as much as that, neither pairing is clearly right, and swaps that removed 23-52 % moved
-    the fused people for no receipt (busy seed 8, hard seeds 1, 2 and 5 with the gap; on
-    hard seed 2 at 210.2 s the tracks of a walker and a stander then traded ids). Only
+    two detections makes two tight clusters; the swap is kept when the summed spread of the
+    two clusters drops (a local search on the same measure the dealing minimises). Only
     clusters of two or more detections whose middles are within ``near_m`` are tried.
     """
     out = [list(ms) for ms in clusters]
@@ -120,7 +114,7 @@ def _swap_cameras(
                     ci = [*out[i][:a], out[j][b], *out[i][a + 1 :]]
                     cj = [*out[j][:b], m, *out[j][b + 1 :]]
                     gain = before - _spread(ci) - _spread(cj)
-                    if gain >= share * before and gain > 1e-9 and (best is None or gain > best[0]):
+                    if gain > 1e-9 and (best is None or gain > best[0]):
                         best = (gain, i, j, a, b)
         if best is None:
             return out
@@ -160,7 +154,7 @@ class Fusion:
         stacked_both: bool = True,
         hand_nearer_m: float = 0.1,
         same_hand_m: float = 0.06,
-        swap_cameras: float = 0.6,
+        swap_cameras: bool = True,
     ) -> None:
         """Args:
         cameras: The cameras, in the order detections will be given.
@@ -181,9 +175,8 @@ class Fusion:
             Smaller moves hands of two people reaching side by side into one plate.
         same_hand_m: Hand points of two bodies closer than this are one hand (two people's
             hands in one plate are a hand's width apart); it goes to the nearer body.
-        swap_cameras: Where two people stand close, one camera's detections are swapped
-            between two of them when that removes at least this share of the two clusters'
-            spread (``_swap_cameras``); 0 never swaps.
+        swap_cameras: Where two people stand close, also swap one camera's detections
+            between two of them while that makes their clusters tighter (``_swap_cameras``).
         """
         self.swap_cameras = swap_cameras
         self.hand_nearer_m, self.same_hand_m = hand_nearer_m, same_hand_m
@@ -261,7 +254,7 @@ class Fusion:
                 extra += [[dets[r]] for r in range(len(dets)) if r not in got]
             new = [m for m in new if m] + extra
             if self.swap_cameras:
-                new = _swap_cameras(new, self.swap_cameras, 2 * self.same_person_m)
+                new = _swap_cameras(new, 2 * self.same_person_m)
             if sorted(map(_key, new)) == sorted(map(_key, clusters)):
                 break
             clusters = new
