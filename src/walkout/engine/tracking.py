@@ -985,33 +985,34 @@ class PeopleTracker:
         t_last = max(e.t_in for e in cluster)
         t_mid = (t_first + t_last) / 2.0
         w = cfg.swap_window_s
+        # A pair whose meeting opened with a new id's very first frame: ids swap at that
+        # frame (as a shopper steps in through the entry gate beside another), so even where
+        # the new id was born may be the other's, and so may the other id's frame at that
+        # moment. Only the other's motion before it can tell whom each id follows. (In a
+        # bigger knot one line is too little to reorder everyone on: it is judged as before.)
+        birth_pair = len(ids) == 2 and any(self.tracks[i].t[0] >= t_first for i in ids)
+        before_end = t_first - 1e-6 if birth_pair else t_first
         before: list[tuple[FloatArray, FloatArray] | None] = []
         after: list[tuple[FloatArray, FloatArray]] = []
         for tid in ids:
             hist = self.tracks[tid]
-            fit_before = _line_fit(hist, t_first - w, t_first, t_mid)
+            fit_before = _line_fit(hist, t_first - w, before_end, t_mid)
             fit_after = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
             if fit_after is None:
                 return
             if fit_before is None and hist.t[0] >= t_first - w:
-                if hist.t[0] >= t_first:
-                    # an id born at the meeting's first moment: ids swap at a new id's very
-                    # first frame, so even where it was born may be the other's; only the
-                    # others' motion can tell whom it follows
-                    fit_before = None
+                if birth_pair and hist.t[0] >= t_first:
+                    fit_before = None  # the new id's: no motion of its own to go by
                 else:
-                    # an id born just before the meeting (ids swap as a shopper steps in
-                    # through the entry gate next to another): where it was born, moving
-                    # as it did after
+                    # an id born just before the meeting: where it was born, moving as it
+                    # did after
                     a, b = hist.span(hist.t[0], t_first)
+                    if b <= a:
+                        return
                     born = np.mean(np.array(hist.pos[a:b]), axis=0)
                     fit_before = (born + fit_after[1] * (t_mid - hist.t[a]), fit_after[1])
             elif fit_before is None:
                 return
-            else:
-                # the frame that opened the meeting may be the swap's first: the line of an
-                # id already followed ends just before it
-                fit_before = _line_fit(hist, t_first - w, t_first - 1e-6, t_mid) or fit_before
             before.append(fit_before)
             after.append(fit_after)
         # walkers who meet often stop or turn round, so velocity counts for less than a jump
