@@ -1000,19 +1000,14 @@ class PeopleTracker:
             fit_after = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
             if fit_after is None:
                 return
-            if fit_before is None and hist.t[0] >= t_first - w:
-                if birth_pair and hist.t[0] >= t_first:
-                    fit_before = None  # the new id's: no motion of its own to go by
-                else:
-                    # an id born just before the meeting: where it was born, moving as it
-                    # did after
-                    a, b = hist.span(hist.t[0], t_first)
-                    if b <= a:
-                        return
-                    born = np.mean(np.array(hist.pos[a:b]), axis=0)
-                    fit_before = (born + fit_after[1] * (t_mid - hist.t[a]), fit_after[1])
-            elif fit_before is None:
-                return
+            # (the new id of a birth pair keeps no line: it has no motion of its own to go by)
+            if fit_before is None and not (birth_pair and hist.t[0] >= t_first):
+                # an id born just before the meeting: where it was born, moving as it did after
+                a, b = hist.span(hist.t[0], t_first)
+                if hist.t[0] < t_first - w or b <= a:
+                    return
+                born = np.mean(np.array(hist.pos[a:b]), axis=0)
+                fit_before = (born + fit_after[1] * (t_mid - hist.t[a]), fit_after[1])
             before.append(fit_before)
             after.append(fit_after)
         # walkers who meet often stop or turn round, so velocity counts for less than a jump
