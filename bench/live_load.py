@@ -58,12 +58,12 @@ RECEIPTS_WAIT_S = 45.0
 def hard_scale_config() -> Any:
     """``scale`` with every knob in which ``hard`` differs from ``busy``, except the traffic
     (arrivals, shoppers inside) and the name, which stay ``scale``'s."""
-    from walkout.sim.presets import BUSY, HARD, SCALE, _variant
+    from walkout.sim.presets import BUSY, HARD, SCALE, variant
 
     keep = {"store_id", "accounts_per_minute", "max_inside", "default_minutes"}
     busy = BUSY.model_dump()
     harsh = {k: v for k, v in HARD.model_dump().items() if v != busy[k] and k not in keep}
-    return _variant(SCALE, store_id="sim-hard-scale", **harsh)
+    return variant(SCALE, store_id="sim-hard-scale", **harsh)
 
 
 def hard_scale_recording(seed: int, minutes: float) -> Path:

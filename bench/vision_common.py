@@ -15,7 +15,7 @@ def video_recording(preset: str, seed: int, minutes: float, stand_gap_m: float =
 
     ``stand_gap_m`` > 0 keeps standing shoppers that far apart (``SimConfig.stand_gap_m``; off
     in the presets), in a folder of its own."""
-    from walkout.sim import PRESETS, SimConfig, simulate_config
+    from walkout.sim import PRESETS, simulate_config, variant
 
     gap = f"-g{stand_gap_m:g}" if stand_gap_m > 0 else ""
     folder = CACHE / f"video-{preset}-s{seed}-m{minutes:g}{gap}"
@@ -23,7 +23,7 @@ def video_recording(preset: str, seed: int, minutes: float, stand_gap_m: float =
         folder.mkdir(parents=True, exist_ok=True)
         cfg = PRESETS[preset]
         if stand_gap_m > 0:
-            cfg = SimConfig.model_validate({**cfg.model_dump(), "stand_gap_m": stand_gap_m})
+            cfg = variant(cfg, stand_gap_m=stand_gap_m)
         simulate_config(folder, cfg, seed, minutes, video=True)
     return folder
 

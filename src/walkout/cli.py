@@ -93,13 +93,13 @@ def simulate(
     ] = 0.0,
 ) -> None:
     """Write a realistic recording (store.json, events.jsonl, truth.json)."""
-    from walkout.sim import PRESETS, SimConfig, simulate_config
+    from walkout.sim import PRESETS, simulate_config, variant
 
     if preset not in PRESETS:
         _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
     cfg = PRESETS[preset]
     if stand_gap != cfg.stand_gap_m:
-        cfg = SimConfig.model_validate({**cfg.model_dump(), "stand_gap_m": stand_gap})
+        cfg = variant(cfg, stand_gap_m=stand_gap)
     try:
         with _progress(f"simulating {preset}") as progress:
             summary = simulate_config(

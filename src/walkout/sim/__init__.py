@@ -19,11 +19,19 @@ truth.json holds the spec's ``receipts`` plus two optional lists for diagnosis:
 """
 
 from walkout.sim.config import SimConfig
-from walkout.sim.presets import PRESETS
+from walkout.sim.presets import PRESETS, variant
 from walkout.sim.simulate import SimSummary, simulate, simulate_config
 
 SIM_REVISION = 2
 """Bumped whenever the same seed starts giving different recordings (2: tracks carry looks),
 so that caches of simulated recordings (bench/) know to make them again."""
 
-__all__ = ["PRESETS", "SIM_REVISION", "SimConfig", "SimSummary", "simulate", "simulate_config"]
+__all__ = [
+    "PRESETS",
+    "SIM_REVISION",
+    "SimConfig",
+    "SimSummary",
+    "simulate",
+    "simulate_config",
+    "variant",
+]

@@ -7,7 +7,7 @@ from typing import Any
 from walkout.sim.config import SimConfig
 
 
-def _variant(base: SimConfig, **changes: Any) -> SimConfig:
+def variant(base: SimConfig, **changes: Any) -> SimConfig:
     """A validated copy of ``base`` with some knobs changed."""
     return SimConfig.model_validate({**base.model_dump(), **changes})
 
@@ -21,7 +21,7 @@ BUSY = SimConfig(
     p_wrong_plate=0.4,
 )
 
-EASY = _variant(
+EASY = variant(
     BUSY,
     store_id="sim-easy",
     default_minutes=5.0,
@@ -48,7 +48,7 @@ EASY = _variant(
     p_hand_visible=1.0,
 )
 
-HARD = _variant(
+HARD = variant(
     BUSY,
     store_id="sim-hard",
     near_equal_neighbours=3,
@@ -95,7 +95,7 @@ HARD = _variant(
     p_duplicate=0.01,
 )
 
-SCALE = _variant(
+SCALE = variant(
     BUSY,
     store_id="sim-scale",
     default_minutes=3.0,
