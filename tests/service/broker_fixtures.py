@@ -24,7 +24,7 @@ from walkout.engine import EngineConfig
 from walkout.replay import replay
 from walkout.service.broker import DEVICE_USER, SERVICE_USER, EmbeddedBroker
 from walkout.service.devices import topic_of
-from walkout.sim.presets import EASY, _variant
+from walkout.sim.presets import EASY, variant
 from walkout.sim.simulate import simulate_config
 
 DEADLINE_S = 60.0
@@ -135,7 +135,7 @@ def probes(broker: EmbeddedBroker) -> Iterator[Callable[..., MqttProbe]]:
 # --- a small store and its recording ---------------------------------------------------------
 
 #: easy sensors, four shoppers in a minute and a half, everyone out 25 s before the end.
-SMALL = _variant(EASY, store_id="mqtt-test", accounts_per_minute=5.0, max_inside=3, closing_s=25.0)
+SMALL = variant(EASY, store_id="mqtt-test", accounts_per_minute=5.0, max_inside=3, closing_s=25.0)
 LIVE_CONFIG = EngineConfig(reorder_window_s=0.5, exit_settle_s=0.2)
 
 
