@@ -15,8 +15,9 @@ messages go out at once, one by one.
 
 Printed: messages sent vs logged (nothing lost), exit-to-receipt latency p50/p99 (wall time from
 the publish of a party's last exit to the arrival of its receipt on
-``walkout/S/out/receipts/#``), the service's CPU % of one core and peak RSS (psutil; its
-mosquitto separately), and how far the publisher fell behind its schedule.
+``walkout/S/out/receipts/#``), the service's CPU % of one core and peak RSS (psutil: its main
+process and its MQTT bridge process, each also apart; its mosquitto separately), and how far
+the publisher fell behind its schedule.
 """
 
 from __future__ import annotations
@@ -345,51 +346,65 @@ def publish_recording(
 
 @dataclass
 class Sampler:
-    """CPU and RSS of a process (and, apart, its children) sampled from a thread."""
+    """CPU and RSS of the service, sampled from a thread: its main process, its MQTT bridge
+    process and (apart) the mosquitto it started."""
 
     pid: int
     every_s: float = 0.5
-    peak_rss: int = 0
-    peak_child_rss: int = 0
+    peak_rss: int = 0  # main process and bridge process together
+    peak_child_rss: int = 0  # mosquitto
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _t0: float = 0.0
-    _cpu0: float = 0.0
-    _child_cpu0: float = 0.0
-    cpu_pct: float = 0.0
-    child_cpu_pct: float = 0.0
+    _cpu0: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    cpu_pct: float = 0.0  # main and bridge processes
+    main_cpu_pct: float = 0.0
+    bridge_cpu_pct: float = 0.0
+    child_cpu_pct: float = 0.0  # mosquitto
 
-    def _cpu(self) -> tuple[float, float]:
+    def _split(self) -> tuple[psutil.Process, list[psutil.Process], list[psutil.Process]]:
         proc = psutil.Process(self.pid)
-        own = sum(proc.cpu_times()[:2])
-        kids = 0.0
-        for child in proc.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                kids += sum(child.cpu_times()[:2])
-        return own, kids
+        kids = proc.children(recursive=True)
+        broker = [c for c in kids if c.name() == "mosquitto"]
+        return proc, [c for c in kids if c not in broker], broker
+
+    def _cpu(self) -> tuple[float, float, float]:
+        proc, bridge, broker = self._split()
+
+        def cpu(ps: list[psutil.Process]) -> float:
+            total = 0.0
+            for p in ps:
+                with contextlib.suppress(psutil.Error):
+                    total += sum(p.cpu_times()[:2])
+            return total
+
+        return cpu([proc]), cpu(bridge), cpu(broker)
 
     def start(self) -> Sampler:
         self._t0 = time.monotonic()
-        self._cpu0, self._child_cpu0 = self._cpu()
+        self._cpu0 = self._cpu()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
 
     def _run(self) -> None:
-        proc = psutil.Process(self.pid)
         while not self._stop.wait(self.every_s):
             try:
-                self.peak_rss = max(self.peak_rss, proc.memory_info().rss)
-                kids = sum(c.memory_info().rss for c in proc.children(recursive=True))
+                proc, bridge, broker = self._split()
+                own = proc.memory_info().rss + sum(c.memory_info().rss for c in bridge)
+                self.peak_rss = max(self.peak_rss, own)
+                kids = sum(c.memory_info().rss for c in broker)
                 self.peak_child_rss = max(self.peak_child_rss, kids)
             except psutil.Error:
                 return
 
     def stop(self) -> None:
-        own, kids = self._cpu()
+        main, bridge, broker = self._cpu()
         wall = time.monotonic() - self._t0
-        self.cpu_pct = 100.0 * (own - self._cpu0) / wall
-        self.child_cpu_pct = 100.0 * (kids - self._child_cpu0) / wall
+        self.main_cpu_pct = 100.0 * (main - self._cpu0[0]) / wall
+        self.bridge_cpu_pct = 100.0 * (bridge - self._cpu0[1]) / wall
+        self.cpu_pct = self.main_cpu_pct + self.bridge_cpu_pct
+        self.child_cpu_pct = 100.0 * (broker - self._cpu0[2]) / wall
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
@@ -543,6 +558,8 @@ def main() -> None:
         "latency_p99_s": round(percentile(lat, 99), 3),
         "latency_max_s": round(max(lat), 3) if lat else None,
         "service_cpu_pct": round(sampler.cpu_pct, 1),
+        "service_main_cpu_pct": round(sampler.main_cpu_pct, 1),
+        "service_bridge_cpu_pct": round(sampler.bridge_cpu_pct, 1),
         "service_peak_rss_mb": round(sampler.peak_rss / 2**20, 1),
         "mosquitto_cpu_pct": round(sampler.child_cpu_pct, 1),
         "mosquitto_peak_rss_mb": round(sampler.peak_child_rss / 2**20, 1),

@@ -33,8 +33,14 @@ class MessageLog:
     def __len__(self) -> int:
         return self.next_seq - 1
 
-    def append(self, batch: Sequence[tuple[LoggedMessage, str]]) -> list[int]:
-        """Write (message, source) pairs in one transaction; durable when this returns."""
+    def append(
+        self,
+        batch: Sequence[tuple[LoggedMessage, str]],
+        bodies: Sequence[bytes | None] | None = None,
+    ) -> list[int]:
+        """Write (message, source) pairs in one transaction; durable when this returns.
+
+        ``bodies[i]``, where given, is message i's ``model_dump_json()`` already made."""
         if not batch:
             return []
         now = time.time()
@@ -46,9 +52,11 @@ class MessageLog:
                 "type": msg.type,
                 "source": source[:200],
                 "received_at": now,
-                "body": msg.model_dump_json().encode(),
+                "body": msg.model_dump_json().encode() if body is None else body,
             }
-            for i, (msg, source) in enumerate(batch)
+            for i, ((msg, source), body) in enumerate(
+                zip(batch, bodies or [None] * len(batch), strict=True)
+            )
         ]
         with self.db.begin() as conn:
             conn.execute(insert(db.messages), rows)

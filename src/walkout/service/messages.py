@@ -83,6 +83,11 @@ class StoreClock:
             if self.newest_t is None or t > self.newest_t:
                 self.newest_t, self.newest_wall = t, wall
 
+    def state(self) -> tuple[float, float] | None:
+        """(newest store time, the wall time it arrived), or None before any message."""
+        with self._lock:
+            return None if self.newest_t is None else (self.newest_t, self.newest_wall)
+
     def quiet_for(self, wall: float) -> tuple[float, float] | None:
         """(newest store time, wall seconds since it arrived), or None before any message."""
         with self._lock:

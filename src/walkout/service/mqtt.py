@@ -47,6 +47,8 @@ from walkout.service.messages import Checker, MessageError, parse_payload
 
 if TYPE_CHECKING:
     from walkout.service.broker import EmbeddedBroker
+    from walkout.service.mqtt_process import BridgeProcess
+    from walkout.service.runtime import LiveStore
     from walkout.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
@@ -206,9 +208,7 @@ class MqttBridge:
         self._closed = False
         self._pending = 0  # payloads submitted whose commit has not come back yet
         self._idle = threading.Condition()
-        self._receipt_thread: threading.Thread | None = None
-        self._receipt_loop: asyncio.AbstractEventLoop | None = None
-        self._receipt_task: asyncio.Task[None] | None = None
+        self._receipts: ReceiptPump | None = None
         self.client = self._make_client()
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -258,12 +258,8 @@ class MqttBridge:
         self._closed = True
         with self._idle:
             self._idle.wait_for(lambda: self._pending == 0, drain_s)
-        loop, task = self._receipt_loop, self._receipt_task
-        if loop is not None and task is not None:
-            with contextlib.suppress(RuntimeError):  # its loop already ended with the store
-                loop.call_soon_threadsafe(task.cancel)
-        if self._receipt_thread is not None:
-            self._receipt_thread.join(5.0)
+        if self._receipts is not None:
+            self._receipts.stop()
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -447,31 +443,58 @@ class MqttBridge:
     # --- receipts out ------------------------------------------------------------------------
 
     def _start_receipts(self) -> None:
-        """Forward the store's receipt events to ``walkout/S/out/receipts/{account}``.
+        """Forward the store's receipt events to ``walkout/S/out/receipts/{account}``."""
+        self._receipts = ReceiptPump(self.store, self._publish_receipt).start()
 
-        LiveStore hands events over on an asyncio queue bound to the subscriber's loop, so the
-        pump runs its own small event loop in a thread; paho's publish is thread-safe.
-        """
+    def _publish_receipt(self, topic: str, payload: bytes) -> None:
+        self.client.publish(topic, payload, qos=1)  # paho's publish is thread-safe
+        self.stats.receipts_published += 1
+
+
+class ReceiptPump:
+    """Hands the store's final receipts to ``publish(topic, payload)``, one topic per account.
+
+    LiveStore hands events over on an asyncio queue bound to the subscriber's loop, so the
+    pump runs its own small event loop in a thread.
+    """
+
+    def __init__(self, store: StoreLike, publish: Callable[[str, bytes], None]) -> None:
+        self.store = store
+        self.publish = publish
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> ReceiptPump:
         subscribed = threading.Event()
 
         def run() -> None:
             loop = asyncio.new_event_loop()
-            self._receipt_loop = loop
+            self._loop = loop
             try:
-                self._receipt_task = loop.create_task(self._pump_receipts(subscribed))
+                self._task = loop.create_task(self._pump(subscribed))
                 with contextlib.suppress(asyncio.CancelledError):
-                    loop.run_until_complete(self._receipt_task)
+                    loop.run_until_complete(self._task)
             except Exception:
                 log.exception("the MQTT receipt pump stopped")
             finally:
                 subscribed.set()
                 loop.close()
 
-        self._receipt_thread = threading.Thread(target=run, name="mqtt-receipts", daemon=True)
-        self._receipt_thread.start()
+        self._thread = threading.Thread(target=run, name="mqtt-receipts", daemon=True)
+        self._thread.start()
         subscribed.wait(5.0)
+        return self
 
-    async def _pump_receipts(self, subscribed: threading.Event) -> None:
+    def stop(self) -> None:
+        loop, task = self._loop, self._task
+        if loop is not None and task is not None:
+            with contextlib.suppress(RuntimeError):  # its loop already ended with the store
+                loop.call_soon_threadsafe(task.cancel)
+        if self._thread is not None:
+            self._thread.join(5.0)
+
+    async def _pump(self, subscribed: threading.Event) -> None:
         sub = self.store.subscribe(None, frozenset({"receipt"}))
         subscribed.set()
         try:
@@ -482,9 +505,8 @@ class MqttBridge:
                 if event.get("type") != "receipt":
                     continue
                 account = str(event.get("account") or "unknown")
-                topic = f"walkout/{self.store_id}/out/receipts/{_topic_safe(account)}"
-                self.client.publish(topic, orjson.dumps(event, default=str), qos=1)
-                self.stats.receipts_published += 1
+                topic = f"walkout/{self.store.store_id}/out/receipts/{_topic_safe(account)}"
+                self.publish(topic, orjson.dumps(event, default=str))
         finally:
             sub.close()
 
@@ -509,7 +531,7 @@ def _describe(exc: BaseException, topic: str) -> str:
 class MqttService:
     """The bridge plus, when the service runs its own, the embedded broker; ``close()`` both."""
 
-    def __init__(self, bridge: MqttBridge, broker: EmbeddedBroker | None) -> None:
+    def __init__(self, bridge: MqttBridge | BridgeProcess, broker: EmbeddedBroker | None) -> None:
         self.bridge = bridge
         self.broker = broker
 
@@ -534,13 +556,15 @@ def broker_state_dir(settings: ServiceSettings) -> Path:
     return Path.home() / ".local" / "state" / "walkout" / "mqtt"
 
 
-def start_mqtt(store: StoreLike, settings: ServiceSettings) -> MqttService:
+def start_mqtt(store: LiveStore, settings: ServiceSettings) -> MqttService:
     """Connect the store to MQTT: the broker at ``settings.mqtt_url``, or an embedded one.
 
     With no ``mqtt_url``, Debian's mosquitto is started on 127.0.0.1 (see ``broker.py``) and the
-    devices' URL is printed once, the way the admin key is.
+    devices' URL is printed once, the way the admin key is. The bridge runs in a process of its
+    own unless ``settings.mqtt_process`` is off.
     """
     from walkout.service.broker import EmbeddedBroker
+    from walkout.service.mqtt_process import BridgeProcess
 
     broker: EmbeddedBroker | None = None
     url = settings.mqtt_url
@@ -549,7 +573,12 @@ def start_mqtt(store: StoreLike, settings: ServiceSettings) -> MqttService:
         url = broker.url
         print(f"MQTT broker for devices: {broker.device_url}", file=sys.stderr, flush=True)
     try:
-        bridge = MqttBridge(store, url, publish_receipts=settings.mqtt_publish_receipts).start()
+        receipts = settings.mqtt_publish_receipts
+        bridge: MqttBridge | BridgeProcess
+        if settings.mqtt_process:
+            bridge = BridgeProcess(store, url, publish_receipts=receipts).start()
+        else:
+            bridge = MqttBridge(store, url, publish_receipts=receipts).start()
     except BaseException:
         if broker is not None:
             broker.close()

@@ -64,6 +64,7 @@ class _Job:
     msgs: list[LoggedMessage]
     source: str
     future: Future[list[int]]
+    bodies: list[bytes] | None = None  # the messages' log JSON, when the caller has it
 
 
 class LiveStore:
@@ -139,8 +140,14 @@ class LiveStore:
         """Parse a payload against this store's layout (shelves and gates must exist)."""
         return parse_batch(data, where, self.checker)
 
-    def submit(self, msgs: list[AnyMessage], source: str) -> Future[list[int]]:
-        """Queue validated messages; the future gives their log seqs once committed."""
+    def submit(
+        self, msgs: list[AnyMessage], source: str, bodies: list[bytes] | None = None
+    ) -> Future[list[int]]:
+        """Queue validated messages; the future gives their log seqs once committed.
+
+        ``bodies``, when given, are the messages' ``model_dump_json()`` (the MQTT bridge's
+        process sends them so), logged as they are instead of dumped again.
+        """
         fut: Future[list[int]] = Future()
         if not msgs:
             fut.set_result([])
@@ -151,7 +158,7 @@ class LiveStore:
             if self._queued + len(msgs) > self.settings.queue_max:
                 raise Overloaded(f"{self._queued} messages already wait for the log")
             self._queued += len(msgs)
-        self._queue.put(_Job(list(msgs), source, fut))
+        self._queue.put(_Job(list(msgs), source, fut, bodies))
         return fut
 
     def reject(self, source: str, where: str, error: str, raw: bytes) -> None:
@@ -297,12 +304,13 @@ class LiveStore:
 
     def _ingest(self, jobs: list[_Job]) -> None:
         pairs = [(m, j.source) for j in jobs for m in j.msgs]
+        bodies = [b for j in jobs for b in (j.bodies or [None] * len(j.msgs))]
         # the devices' times: ticks follow the devices' clock (they do not set it) and never
         # went through submit()'s queue count
         heard = [m.t for m, _ in pairs if not isinstance(m, ClockTick)]
         queued = len(heard)
         try:
-            seqs = self.log.append(pairs)
+            seqs = self.log.append(pairs, bodies)
         except Exception as exc:
             log.exception("log append failed; %d messages not accepted", len(pairs))
             self._dequeued(queued)

@@ -35,6 +35,12 @@ class ServiceSettings(BaseModel):
     mqtt_publish_receipts: bool = Field(
         True, description="Publish final receipts on walkout/S/out/receipts/{account}."
     )
+    mqtt_process: bool = Field(
+        True,
+        description="Run the MQTT bridge in a process of its own (False: a thread of the "
+        "service). Its network client then does not compete with the engine for one "
+        "interpreter lock; see walkout.service.mqtt_process.",
+    )
     admin_key: str | None = Field(
         None,
         min_length=16,
