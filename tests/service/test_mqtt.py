@@ -286,24 +286,28 @@ def test_a_killed_bridge_process_is_replaced_and_nothing_is_lost(
         assert {_key(m) for _, m in store.log.iter_from(1)} == sent
 
 
-def test_the_bridge_process_leaves_with_a_killed_service(
-    small_recording: SmallRecording, tmp_path: Path
+@pytest.mark.parametrize("how", ["kill -9 of the service", "SIGTERM to its process group"])
+def test_the_bridge_process_leaves_with_the_service(
+    small_recording: SmallRecording, tmp_path: Path, how: str
 ) -> None:
     """``kill -9`` of ``walkout serve`` must not leave its bridge process behind, holding the
-    broker session (and acking nothing) until someone notices."""
+    broker session (and acking nothing) until someone notices. A service manager's SIGTERM (or
+    Ctrl-C) reaches the whole group: the service stops cleanly and does not start a new bridge
+    on the way out."""
     port = free_port()
     cmd = [
         sys.executable, "-c", "from walkout.cli import app; app()", "serve",
         "--store", str(small_recording.folder), "--db", f"sqlite:///{tmp_path / 'w.db'}",
         "--port", str(port), "--admin-key", "test-admin-key-0123456789",
     ]  # fmt: skip
-    with (tmp_path / "serve.log").open("wb") as out:
-        serve = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        serve = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     children: list[psutil.Process] = []
     try:
 
         def serving() -> bool:
-            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+            assert serve.poll() is None, log.read_text()
             try:
                 return httpx.get(f"http://127.0.0.1:{port}/v1/health").status_code == 200
             except httpx.TransportError:
@@ -313,8 +317,14 @@ def test_the_bridge_process_leaves_with_a_killed_service(
         children = psutil.Process(serve.pid).children()
         bridges = [c for c in children if c.name() != "mosquitto"]
         assert bridges, [c.cmdline() for c in children]
-        os.kill(serve.pid, signal.SIGKILL)
-        serve.wait(10)
+        if how.startswith("kill -9"):
+            os.kill(serve.pid, signal.SIGKILL)
+            serve.wait(10)
+        else:
+            os.killpg(serve.pid, signal.SIGTERM)
+            assert serve.wait(30) == 0, log.read_text()
+            text = log.read_text()
+            assert "died" not in text and "Traceback" not in text, text
         _, alive = psutil.wait_procs(bridges, timeout=15)
         assert not alive, [c.cmdline() for c in alive]
     finally:

@@ -24,6 +24,7 @@ import contextlib
 import itertools
 import logging
 import multiprocessing as mp
+import signal
 import threading
 import time
 from concurrent.futures import Future
@@ -146,7 +147,12 @@ def _child_main(
     max_ahead_s: float,
     log_level: int,
 ) -> None:
-    """The bridge process: connect, say "up" (or why not), serve the pipe, close."""
+    """The bridge process: connect, say "up" (or why not), serve the pipe, close.
+
+    Ctrl-C and a service manager's SIGTERM reach the whole process group; the child ignores
+    them and leaves when the service closes it (draining its acks) or its pipe ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     logging.basicConfig(level=log_level, format="%(levelname)s %(name)s: %(message)s")
     link = StoreLink(conn, Path(store_dir), max_ahead_s)
     bridge = MqttBridge(link, url, client_id=client_id, publish_receipts=False)
@@ -281,6 +287,8 @@ class BridgeProcess:
                 return
 
     def _restart(self) -> None:
+        if self._proc is not None:
+            self._proc.join(1.0)  # its pipe ends a moment before it is reaped
         code = self._proc.exitcode if self._proc is not None else None
         log.error("the MQTT bridge process died (exit code %s); starting another", code)
         self.store.feed_link("mqtt", False)
