@@ -275,7 +275,9 @@ def test_a_killed_bridge_process_is_replaced_and_nothing_is_lost(
         assert isinstance(bridge, BridgeProcess) and bridge.pid is not None
         first_pid = bridge.pid
         device.publish_many(payloads[:half])
+        assert store.health()["links_down"] == []
         os.kill(first_pid, signal.SIGKILL)
+        wait_until(lambda: store.health()["links_down"] == ["mqtt"], "health to say MQTT is down")
         device.publish_many(payloads[half:])
         sent = {_key(MESSAGE_ADAPTER.validate_json(ln)) for ln in rec.lines}
         wait_until(
@@ -283,6 +285,7 @@ def test_a_killed_bridge_process_is_replaced_and_nothing_is_lost(
             "every message in the log",
         )
         assert bridge.restarts == 1 and bridge.pid not in (None, first_pid)
+        assert store.health()["links_down"] == []
         assert {_key(m) for _, m in store.log.iter_from(1)} == sent
 
 

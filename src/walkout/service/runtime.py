@@ -246,6 +246,7 @@ class LiveStore:
             "too_late": stats.too_late,
             "taken_late": stats.taken_late,
             "duplicates": stats.duplicates,
+            "links_down": sorted(self._links_down),  # transports (mqtt) cut off from devices
         }
 
     def snapshot(self) -> dict[str, Any]:
