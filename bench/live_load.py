@@ -452,8 +452,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def exit_latencies(
     truth: dict[str, Any], exits: list[tuple[str, float, float]], arrivals: dict[str, float]
-) -> tuple[list[float], int]:
-    """Receipt arrival minus the publish of the party's last exit (matched by gate and t)."""
+) -> tuple[dict[str, float], int]:
+    """Per account, receipt arrival minus the publish of the party's last exit (matched by
+    gate and t); and how many receipts could not be matched to an exit."""
     by_gate: dict[str, list[tuple[float, float]]] = {}
     for gate, t, wall in exits:
         by_gate.setdefault(gate, []).append((t, wall))
@@ -462,7 +463,7 @@ def exit_latencies(
         acct, t = person["account"], person.get("exit_t")
         if t is not None and (acct not in last_exit or t > last_exit[acct][1]):
             last_exit[acct] = (person["exit_gate"], t)
-    out: list[float] = []
+    out: dict[str, float] = {}
     unmatched = 0
     for acct, arrived in arrivals.items():
         if acct not in last_exit:
@@ -473,7 +474,7 @@ def exit_latencies(
         if not near:
             unmatched += 1  # its exit line was dropped by the simulated network
             continue
-        out.append(arrived - min(near))
+        out[acct] = arrived - min(near)
     return out, unmatched
 
 
@@ -529,7 +530,9 @@ def main() -> None:
     finally:
         serve.stop()
 
-    lat, unmatched = exit_latencies(truth, sent["exits"], listener.first)
+    per_account, unmatched = exit_latencies(truth, sent["exits"], listener.first)
+    lat = list(per_account.values())
+    late = sorted(((round(v, 2), a) for a, v in per_account.items() if v > 1.0), reverse=True)
     wall = sent["finished"] - start_at
     lost = sent["lines"] - (health["log_length"] - health.get("clock_ticks", 0))
     figures = {
@@ -557,6 +560,8 @@ def main() -> None:
         "latency_p50_s": round(percentile(lat, 50), 3),
         "latency_p99_s": round(percentile(lat, 99), 3),
         "latency_max_s": round(max(lat), 3) if lat else None,
+        "later_than_1s": len(late),
+        "latest": ", ".join(f"{a} {v} s" for v, a in late[:6]) or "none",
         "service_cpu_pct": round(sampler.cpu_pct, 1),
         "service_main_cpu_pct": round(sampler.main_cpu_pct, 1),
         "service_bridge_cpu_pct": round(sampler.bridge_cpu_pct, 1),

@@ -29,6 +29,7 @@ from walkout.engine.store import StoreIndex
 log = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
 
 MIN_FIT_SAMPLES = 5
 """Samples a track needs on each side of a meeting before its motion is trusted to judge."""
@@ -54,6 +55,10 @@ ARM_REACH_M = 2.5
 
 NEAR_BODY_M = 3.0
 """People who never stood within this of where one reaches are no candidates for an event."""
+
+JUMP_SLACK_M = 1.0
+"""How far a track may jump between samples beyond walking speed (an id swap: the swap zone
+and some noise), for bounds on where it could have been."""
 
 TRIM_SLACK_S = 5.0
 """Samples older than the horizon are dropped this much at a time."""
@@ -202,6 +207,15 @@ class TrackHistory:
             if start <= t:
                 pid = who
         return pid
+
+    def persons_at(self, a: int, b: int) -> IntArray:
+        """``person_at`` of samples ``a:b`` at once (the proximity scan asks it of thousands)."""
+        out = np.full(b - a, self.segments[0][1], dtype=np.int64)
+        if len(self.segments) > 1:
+            ts = np.asarray(self.t[a:b])
+            for start, who in self.segments:
+                out[ts >= start] = who
+        return out
 
     @property
     def person(self) -> int:
@@ -1137,6 +1151,7 @@ class PeopleTracker:
         near_plates = [*plates, *others]
         per_person: dict[int, list[float]] = {}
         centre = stand.mean(axis=0)
+        stand_radius = float(np.max(np.hypot(*(stand - centre).T)))
         for history in self.tracks.values():
             if not history.t or history.t[-1] < lo or history.t[0] > hi:
                 continue
@@ -1148,8 +1163,17 @@ class PeopleTracker:
             a, b = history.span(lo, hi)
             if a == b:
                 continue
-            ts = history.t
-            sel = range(a, b)
+            # nor can it have come near in between, if its first and last samples of the
+            # window are far enough for the time between them (slack for an id's jump)
+            (xa, ya), (xb, yb) = history.pos[a], history.pos[b - 1]
+            walk = cfg.max_speed_mps * (history.t[b - 1] - history.t[a])
+            closest = (
+                math.hypot(xa - centre[0], ya - centre[1])
+                + math.hypot(xb - centre[0], yb - centre[1])
+                - walk
+            ) / 2.0 - stand_radius
+            if closest > NEAR_BODY_M + JUMP_SLACK_M:
+                continue
             pos = np.array(history.pos[a:b])
             body = np.min(np.linalg.norm(pos[:, None, :] - stand[None, :, :], axis=2), axis=1)
             if body.min() > NEAR_BODY_M:
@@ -1158,16 +1182,16 @@ class PeopleTracker:
                 continue
             # every hand point of the window at once: (sample, point) pairs, then per sample;
             # nobody reaches a plate from further than an arm beyond where one stands
-            reachable = float(body.min()) <= ARM_REACH_M
             owner: list[int] = []
             points: list[tuple[float, float, float]] = []
-            for k, i in enumerate(sel):
-                if reachable and hand_lo <= ts[i] <= hand_hi:
+            if float(body.min()) <= ARM_REACH_M:
+                h_a, h_b = history.span(hand_lo, hand_hi)
+                for i in range(max(a, h_a), min(b, h_b)):
                     for point in history.hands[i]:
-                        owner.append(k)
+                        owner.append(i - a)
                         points.append(point)
-            hand_d = np.full(len(sel), np.inf)
-            hand_n = np.zeros(len(sel), dtype=np.int64)
+            hand_d = np.full(b - a, np.inf)
+            hand_n = np.zeros(b - a, dtype=np.int64)
             if points:
                 pts = np.array(points, dtype=float)
                 dist = self.store.distance_to_plates(near_plates, pts)
@@ -1179,20 +1203,21 @@ class PeopleTracker:
                 idx = np.array(owner)
                 np.minimum.at(hand_d, idx, d)
                 np.add.at(hand_n, idx, 1)
-            for k, i in enumerate(sel):
-                pid = history.person_at(float(ts[i]))
+            # per person the id followed in the window (one, unless it changed people)
+            pids = history.persons_at(a, b)
+            ts = np.asarray(history.t[a:b])
+            both_away = (hand_n == 2) & (hand_d > away_m) & (ts >= away_lo) & (ts <= away_hi)
+            for pid in np.unique(pids).tolist():
+                mine = pids == pid
                 rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0, 0.0, 0.0])
-                rec[1] = min(rec[1], float(body[k]))
-                if hand_n[k]:
-                    rec[0] = min(rec[0], float(hand_d[k]))
+                rec[1] = min(rec[1], float(body[mine].min()))
+                seen = mine & (hand_n > 0)
+                if seen.any():
+                    rec[0] = min(rec[0], float(hand_d[seen].min()))
                     rec[2] = 1.0
-                    if hand_n[k] == 2 and hand_d[k] > away_m and (away_lo <= ts[i] <= away_hi):
-                        rec[3] += 1.0
-            if timing and points and not whole_run and t_step is not None:
-                for pid in {history.person_at(float(ts[i])) for i in sel}:
-                    rec = per_person[pid]
-                    if rec[2]:
-                        rec[4] = max(rec[4], self._reach_timing(history, pid, plates, t_step))
+                    rec[3] += float(np.count_nonzero(mine & both_away))
+                if timing and points and not whole_run and t_step is not None and rec[2]:
+                    rec[4] = max(rec[4], self._reach_timing(history, pid, plates, t_step))
         out: list[Proximity] = []
         for pid, (hand_m, body_m, seen, frames_away, fit) in sorted(per_person.items()):
             person = self.people[pid]
@@ -1236,8 +1261,9 @@ class PeopleTracker:
         away_m = 2.5 * self.config.hand_sd_m
         samples: list[int] = []
         points: list[tuple[float, float, float]] = []
+        theirs = history.persons_at(a, b) == pid
         for i in range(a, b):
-            if history.hands[i] and history.person_at(history.t[i]) == pid:
+            if history.hands[i] and theirs[i - a]:
                 samples.extend([i] * len(history.hands[i]))
                 points.extend(history.hands[i])
         if not points:
