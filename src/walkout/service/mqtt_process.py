@@ -171,7 +171,8 @@ def _child_main(
 class BridgeProcess:
     """Runs :class:`MqttBridge` in a child process for ``store``; same ``close()`` as it.
 
-    ``stats`` is the last child's ``BridgeStats`` as it closed, for ``walkout serve``'s log.
+    ``stats`` is the last child's ``BridgeStats`` as it closed (``as_dict()``), and
+    ``restarts`` counts the children started again after one died.
     """
 
     def __init__(
