@@ -83,3 +83,24 @@ def reacher_with_neighbour(store: StoreLayout, gap_m: float = 0.3) -> list[Perso
     b = walker(1, (5.8, stand[1]), beside, 0.3, speed=1.0)
     b.at(6.0, *beside, math.pi / 2)
     return [a, b]
+
+
+def reach_past_neighbour(store: StoreLayout, gap_m: float = 0.4) -> list[PersonPath]:
+    """Two people side by side ``gap_m`` apart in front of the shelf, facing it; the first
+    reaches diagonally past the second into the plate in front of the second.
+
+    The first stands before plate 1 and reaches into plate 0 from 3.5 to 4.5 s, so the hand
+    ends nearer the neighbour's body than the reacher's and the arm runs along the
+    neighbour's shoulder; the neighbour walks in from the west and only stands there.
+    """
+    far, near = store.plates[0], store.plates[1]
+    stand = (near.center[0], near.center[1] - 0.6)
+    a = walker(0, (stand[0], 1.0), stand, 0.3, speed=1.0)
+    a.at(6.0, *stand, math.pi / 2)
+    hand = (far.center[0], far.center[1] + 0.05, far.center[2] + 0.08)
+    a.reaches.append(Reach(0, 0, 3.5, 4.5, hand))
+    beside = (stand[0] - gap_m, stand[1])
+    b = walker(1, (0.3, stand[1]), beside, 0.3, speed=1.0)
+    b.at(3.0, *beside, math.pi / 2)  # turned to the shelf before the reach
+    b.at(6.0, *beside, math.pi / 2)
+    return [a, b]

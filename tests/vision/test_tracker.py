@@ -5,12 +5,20 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
+import pytest
 
 from walkout.vision.fuse import FloorPerson
 from walkout.vision.pipeline import CameraStage
 from walkout.vision.tracker import TrackedPerson, Tracker
 
-from .scenes import crossing, reacher, reacher_with_neighbour, scene, tiny_store
+from .scenes import (
+    crossing,
+    reach_past_neighbour,
+    reacher,
+    reacher_with_neighbour,
+    scene,
+    tiny_store,
+)
 
 
 def _run(persons: list, t1: float) -> tuple[list, list]:  # type: ignore[type-arg]
@@ -86,6 +94,35 @@ def test_a_reaching_hand_is_not_given_to_the_neighbour_beside() -> None:
             reacher_has += at_plate and who == 0
             neighbour_has += at_plate and who == 1
     assert frames >= 8 and both == frames, "both are tracked all along"
+    assert reacher_has >= 0.7 * frames, f"the reacher's hand is seen: {reacher_has}/{frames}"
+    assert neighbour_has == 0, f"the neighbour has the hand in {neighbour_has}/{frames} frames"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="whose arm by its sleeve passes it but was not kept: docs/vision.md, session 13",
+)
+def test_a_hand_reached_past_the_neighbour_is_the_reachers() -> None:
+    """Two shoppers stand 0.4 m apart and one reaches diagonally past the other into the
+    plate in front of him: the hand ends nearer the neighbour's body (0.65 m) than the
+    reacher's (0.76 m), and the arm leaves the reacher where the two pairs of shoulders meet.
+    The hand is the reacher's track's, never the neighbour's (busy seed 8 at 170.2 s)."""
+    store = tiny_store()
+    out, truth = _run(reach_past_neighbour(store, 0.4), 4.5)
+    reacher_has, neighbour_has, frames = 0, 0, 0
+    for msgs, frame in zip(out, truth, strict=True):
+        if not 3.6 <= frame.t <= 4.4:
+            continue
+        frames += 1
+        hand = frame.hands[0, 0, :2]
+        assert np.linalg.norm(frame.xy[1] - hand) < np.linalg.norm(frame.xy[0] - hand) - 0.1
+        for m in msgs:
+            who = int(np.argmin(np.linalg.norm(frame.xy - np.array(m["pos"]), axis=1)))
+            hands = np.array(m.get("hands", [])).reshape(-1, 3)
+            at_plate = bool((np.linalg.norm(hands[:, :2] - hand, axis=1) < 0.15).any())
+            reacher_has += at_plate and who == 0
+            neighbour_has += at_plate and who == 1
+    assert frames >= 8
     assert reacher_has >= 0.7 * frames, f"the reacher's hand is seen: {reacher_has}/{frames}"
     assert neighbour_has == 0, f"the neighbour has the hand in {neighbour_has}/{frames} frames"
 
