@@ -82,3 +82,37 @@ def test_two_arms_one_camera_sees_over_stacked_plates_are_both_reported() -> Non
     assert len(person.hands) == 2
     err = np.linalg.norm(person.hands[:, None, :] - hands[None, :, :], axis=2)
     assert err.min(axis=0).max() < 0.05, f"both hands where they are: {person.hands}"
+
+
+def test_two_people_seen_crossed_by_two_cameras_are_paired_each_with_themselves() -> None:
+    """Two people stand 0.44 m apart, each seen by two cameras whose floor points of one
+    person lie up to 0.29 m apart (the points of hard seed 5 at 113.3 s, stand gap 0.4 m).
+    One camera's point of the first person is within half a metre of the other camera's
+    point of the second, so the first cluster took both, and dealing each camera's points to
+    the nearest middle stayed crossed: both people came out between the two, 0.2 m from
+    each, and the tracks took each other's hands."""
+    store = tiny_store()
+    cams = [PinholeCamera(c) for c in store.cameras or []][:2]
+    truth = np.array([[3.00, 3.40], [2.96, 3.84]])
+    shift = np.array([0.0, -1.6])  # into the middle of the tiny store's views
+    seen = [  # per camera: its floor points of the two people
+        [(3.04, 3.39), (2.81, 3.86)],
+        [(3.10, 3.83), (2.95, 3.38)],
+    ]
+    scores = [[1.0, 0.88], [1.0, 1.0]]
+    spot = np.array([[3.0, 2.0, SHOULDER_Z_M]])
+    assert all(c.in_view(c.project(spot), 40)[0] for c in cams)
+    dets = [
+        _detections(c, [tuple(np.array(q) + shift) for q in p], s)
+        for c, p, s in zip(cams, seen, scores, strict=True)
+    ]
+    crossed = Fusion(cams, store, swap_cameras=0.0).fuse(dets)
+    got = np.array([p.xy for p in crossed]) - shift
+    err = np.linalg.norm(got[:, None, :] - truth[None, :, :], axis=2)
+    assert err.min(axis=1).max() > 0.15, f"without the swap the scene is crossed: {got}"
+    people = Fusion(cams, store).fuse(dets)
+    assert len(people) == 2
+    got = np.array([p.xy for p in people]) - shift
+    err = np.linalg.norm(got[:, None, :] - truth[None, :, :], axis=2)
+    assert err.min(axis=1).max() < 0.16, f"each fused person near someone: {got}"
+    assert set(err.argmin(axis=1)) == {0, 1}, "one fused person for each"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-import pytest
 
 from walkout.vision.fuse import FloorPerson
 from walkout.vision.pipeline import CameraStage
@@ -98,10 +97,6 @@ def test_a_reaching_hand_is_not_given_to_the_neighbour_beside() -> None:
     assert neighbour_has == 0, f"the neighbour has the hand in {neighbour_has}/{frames} frames"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="whose arm by its sleeve passes it but was not kept: docs/vision.md, session 13",
-)
 def test_a_hand_reached_past_the_neighbour_is_the_reachers() -> None:
     """Two shoppers stand 0.4 m apart and one reaches diagonally past the other into the
     plate in front of him: the hand ends nearer the neighbour's body (0.65 m) than the

@@ -146,6 +146,8 @@ class BackgroundDetector:
         arm_out_m: float = 0.12,
         same_body_m: float = 0.3,
         colour_margin: float = 30.0,
+        sleeve_ratio: float = 0.6,
+        sleeve_margin: float = 6.0,
     ) -> None:
         """Args:
         camera: The camera whose frames come in (its size and scale at shoulder height).
@@ -166,8 +168,16 @@ class BackgroundDetector:
             clothes it is this much nearer in colour (grey levels, BGR) than the other's;
             otherwise to the nearer body. Lower trusts noise and shading, higher falls back
             on distance, which gives an arm reaching past a neighbour's shoulder to them.
+        sleeve_ratio: An arm whose pixels, each taken as sleeve over the floor behind it,
+            fit another body's clothes at most this share as badly as its own body's (mean
+            misfit, grey levels) is that body's, when that body is within an arm's reach of
+            the hand. Higher moves arms on shading and mixed pixels, lower leaves an arm
+            reaching past a neighbour with him when its hand ends nearer him; 0 never moves.
+        sleeve_margin: ... and by at least this many grey levels (an arm fits its own
+            clothes within 4-9, pixel noise).
         """
         self.colour_margin = colour_margin
+        self.sleeve_ratio, self.sleeve_margin = sleeve_ratio, sleeve_margin
         self.same_body_m = same_body_m
         self.camera = camera
         self.size = (camera.width, camera.height)
@@ -446,6 +456,7 @@ class BackgroundDetector:
         min_area = max(4.0, 0.5 * self.arm_px)
         # colours for cutting a region two bodies share, blurred only once one is met (rare)
         smooth: NDArray[np.float32] | None = None
+        shirts: FloatArray | None = None  # clothes without heads, for ``_by_sleeve``
         for lab in range(1, n):
             if stats[lab, cv2.CC_STAT_AREA] < min_area:
                 continue
@@ -468,6 +479,12 @@ class BackgroundDetector:
                 if near > r + 2 or reach < r + self.arm_px:
                     continue  # not attached to a body, or not sticking out far enough
                 tip = pix[far]
+                rivals = self._rivals(tip, owner, centres)
+                if norm is not None and len(rivals):
+                    if shirts is None:
+                        shirts = self._shirts(mask, norm, centres, heads)
+                    owner = self._by_sleeve(pix[sel], tip, owner, rivals, norm, shirts)
+                    reach = float(d[far, owner])
                 # the tip of the mask is the hand's far edge; step back to its middle
                 back = centres[owner] - tip
                 tip = tip + back / max(np.linalg.norm(back), 1e-6) * min(2.0, 0.3 * self.arm_px)
@@ -479,6 +496,75 @@ class BackgroundDetector:
         if not kept:
             return np.zeros((0, 2)), np.zeros(0, dtype=np.int64)
         return np.array([k[2] for k in kept]), np.array([k[0] for k in kept], dtype=np.int64)
+
+    def _shirts(
+        self, mask: NDArray[np.uint8], norm: NDArray[np.float32], centres: FloatArray,
+        heads: FloatArray,
+    ) -> FloatArray:  # fmt: skip
+        """Median colour of each body's shoulders, no head on them (NaN when too few).
+
+        ``_colours``' ring around the middle takes in the heads of people standing close,
+        seen from the side beside their shoulders (a neighbour's hair in a shirt's mean at
+        0.4 m); here every head's disk is left out and the median taken."""
+        out = np.full((len(centres), 3), np.nan)
+        r = int(np.ceil(self.body_px))
+        h, w = mask.shape
+        for i, (cx, cy) in enumerate(centres):
+            x0, x1 = max(int(cx) - r, 0), min(int(cx) + r + 1, w)
+            y0, y1 = max(int(cy) - r, 0), min(int(cy) + r + 1, h)
+            yy, xx = np.mgrid[y0:y1, x0:x1]
+            sel = (mask[y0:y1, x0:x1] > 0) & (np.hypot(xx - cx, yy - cy) <= 0.8 * self.body_px)
+            for hx, hy in heads:
+                if np.isfinite(hx) and np.isfinite(hy):
+                    sel &= np.hypot(xx - hx, yy - hy) > self.head_px
+            if sel.sum() >= 6:
+                out[i] = np.median(norm[y0:y1, x0:x1][sel], axis=0)
+        return out
+
+    def _rivals(self, tip: FloatArray, owner: int, centres: FloatArray) -> NDArray[np.int64]:
+        """Bodies other than ``owner`` within an arm's reach of a hand tip: 0.9 m, and as much
+        again for a hand below the shoulders seen off to the side (1.2 m at shoulder height)."""
+        if not self.sleeve_ratio:
+            return np.zeros(0, dtype=np.int64)
+        near = np.linalg.norm(centres - tip, axis=1) <= 1.2 / 0.27 * self.body_px
+        near[owner] = False
+        return np.nonzero(near)[0]
+
+    def _by_sleeve(
+        self, arm: FloatArray, tip: FloatArray, owner: int, rivals: NDArray[np.int64],
+        norm: NDArray[np.float32], shirts: FloatArray,
+    ) -> int:  # fmt: skip
+        """The body an arm grows out of, by its sleeve: ``owner`` unless a rival's fits.
+
+        Two shoppers standing 0.4 m apart have their inner shoulders a few centimetres
+        apart, so an arm that reaches out past the neighbour leaves the bodies where they
+        meet and its line runs between their middles (busy seed 8 at 170.5 s: 13 and 15
+        pixels from them); the piece it is cut into, and its tip, then go to the neighbour.
+        What tells whose it is is the sleeve: an arm is its shirt's colour. At half
+        resolution most arm pixels mix sleeve and the floor behind it, which the per-pixel
+        cut of ``_pieces`` cannot read, so here each pixel is taken as a blend of a body's
+        clothes (``shirts``) and the learnt background at that pixel, and the body whose
+        blend fits the arm clearly best (``sleeve_ratio``, ``sleeve_margin``) is its owner.
+        """
+        if self.bg is None or np.isnan(shirts[owner]).any():
+            return owner
+        rivals = rivals[~np.isnan(shirts[rivals]).any(axis=1)]
+        # the sleeve, not the hand: leave out the tip's skin
+        arm = arm[np.linalg.norm(arm - tip, axis=1) > 0.08 / 0.27 * self.body_px]
+        if not len(rivals) or len(arm) < 4:
+            return owner
+        xs, ys = arm[:, 0].astype(int), arm[:, 1].astype(int)
+        px = norm[ys, xs].astype(float)
+        floor = self.bg[ys, xs].astype(float)
+        misfit = {}
+        for j in [owner, *rivals.tolist()]:
+            shirt = shirts[j] - floor  # (k, 3) from the floor to the clothes, per pixel
+            a = ((px - floor) * shirt).sum(axis=1) / np.maximum((shirt * shirt).sum(axis=1), 1.0)
+            a = np.clip(a, 0.0, 1.0)
+            misfit[j] = float(np.linalg.norm(px - floor - a[:, None] * shirt, axis=1).mean())
+        best = min(rivals.tolist(), key=misfit.__getitem__)
+        fits = misfit[best] < self.sleeve_ratio * misfit[owner]
+        return int(best) if fits and misfit[best] + self.sleeve_margin < misfit[owner] else owner
 
     def _pieces(
         self, pix: FloatArray, d: FloatArray, touching: NDArray[np.int64],
