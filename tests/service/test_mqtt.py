@@ -336,3 +336,19 @@ def test_the_bridge_process_leaves_with_the_service(
         for c in children:  # its mosquitto, left running by the kill
             with contextlib.suppress(psutil.NoSuchProcess):
                 c.kill()
+
+
+def test_serve_with_no_broker_at_the_url_says_so_and_exits(
+    small_recording: SmallRecording, tmp_path: Path
+) -> None:
+    """A wrong ``--mqtt-url`` is an operator's mistake: one line saying what, no traceback."""
+    port = free_port()  # nothing listens there
+    cmd = [
+        sys.executable, "-c", "from walkout.cli import app; app()", "serve",
+        "--store", str(small_recording.folder), "--db", f"sqlite:///{tmp_path / 'w.db'}",
+        "--port", "0", "--mqtt-url", f"mqtt://u:p@127.0.0.1:{port}",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    assert done.returncode == 1, done.stderr
+    assert f"could not connect to the MQTT broker at 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr, done.stderr

@@ -86,3 +86,6 @@ def serve(
     except (ValidationError, RecordingError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    except ConnectionError as exc:  # the MQTT broker named by --mqtt-url is not there
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc

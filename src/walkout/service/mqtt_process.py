@@ -159,7 +159,8 @@ def _child_main(
     try:
         bridge.start()
     except Exception as exc:  # the parent raises it where the service starts
-        link.send(("failed", f"{type(exc).__name__}: {exc}"))
+        why = str(exc) if isinstance(exc, ConnectionError) else f"{type(exc).__name__}: {exc}"
+        link.send(("failed", why))
         return
     link.send(("up",))
     link.serve(bridge)
