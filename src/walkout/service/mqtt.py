@@ -356,26 +356,20 @@ class MqttBridge:
         the broker send the refused messages again only after newer ones were logged, too
         late for the engine's reorder window. The wait stays well inside the keepalive.
         """
-        from walkout.service.runtime import Overloaded
+        from walkout.service.runtime import submit_when_room
 
         deadline = time.monotonic() + self.max_block_s
         with self._idle:
             self._idle.wait_for(
                 lambda: self._pending < self.receive_maximum or self._closed, self.max_block_s
             )
-        pause = 0.005
-        while True:
-            try:
-                future = self.store.submit(msgs, "mqtt")
-            except Overloaded:  # full with HTTP traffic too: wait a little and try again
-                if self._closed or time.monotonic() + pause > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(2 * pause, 0.25)
-                continue
-            with self._idle:
-                self._pending += 1
-            return future
+        # full with HTTP traffic too: wait a little and try again
+        future = submit_when_room(
+            lambda: self.store.submit(msgs, "mqtt"), deadline, lambda: self._closed
+        )
+        with self._idle:
+            self._pending += 1
+        return future
 
     def _committed_callback(
         self, mid: int, qos: int, generation: int, n: int
@@ -444,10 +438,11 @@ class MqttBridge:
 
     def _start_receipts(self) -> None:
         """Forward the store's receipt events to ``walkout/S/out/receipts/{account}``."""
-        self._receipts = ReceiptPump(self.store, self._publish_receipt).start()
+        self._receipts = ReceiptPump(self.store, self.publish_receipt).start()
 
-    def _publish_receipt(self, topic: str, payload: bytes) -> None:
-        self.client.publish(topic, payload, qos=1)  # paho's publish is thread-safe
+    def publish_receipt(self, topic: str, payload: bytes) -> None:
+        """Publish one receipt (from any thread: paho's publish is thread-safe)."""
+        self.client.publish(topic, payload, qos=1)
         self.stats.receipts_published += 1
 
 

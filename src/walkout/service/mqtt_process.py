@@ -118,9 +118,7 @@ class StoreLink:
                 else:
                     fut.set_exception(RuntimeError(error))
             elif kind == "publish":
-                _, topic, payload = item
-                bridge.client.publish(topic, payload, qos=1)
-                bridge.stats.receipts_published += 1
+                bridge.publish_receipt(item[1], item[2])
             elif kind == "close" and closer is None:
                 closer = threading.Thread(
                     target=self._close, args=(bridge, float(item[1])), name="mqtt-close"
@@ -322,24 +320,21 @@ class BridgeProcess:
         A full queue is waited out here, up to ``max_block_s``: the child's bridge then stops
         reading, and the backlog waits in the broker, in order (see ``MqttBridge._submit``).
         """
-        from walkout.service.runtime import Overloaded
+        from walkout.service.runtime import Overloaded, submit_when_room
 
         msgs = [validate_line(b) for b in bodies]
-        deadline = time.monotonic() + self.max_block_s
-        pause = 0.005
-        while True:
-            try:
-                fut = self.store.submit(msgs, source, bodies)
-                break
-            except Overloaded as exc:
-                if self._closing or time.monotonic() + pause > deadline:
-                    self._answer(conn, token, str(exc))
-                    return
-                time.sleep(pause)
-                pause = min(2 * pause, 0.25)
-            except Exception as exc:
-                self._answer(conn, token, f"{type(exc).__name__}: {exc}")
-                return
+        try:
+            fut = submit_when_room(
+                lambda: self.store.submit(msgs, source, bodies),
+                time.monotonic() + self.max_block_s,
+                lambda: self._closing,
+            )
+        except Overloaded as exc:
+            self._answer(conn, token, str(exc))
+            return
+        except Exception as exc:
+            self._answer(conn, token, f"{type(exc).__name__}: {exc}")
+            return
 
         def done(f: Future[list[int]]) -> None:
             error = None if f.exception() is None else str(f.exception())

@@ -14,6 +14,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from decimal import Decimal
@@ -57,6 +58,24 @@ not fill the log with ticks."""
 
 class Overloaded(RuntimeError):
     """The ingest queue is full: the caller should retry later (HTTP 503, MQTT no ack)."""
+
+
+def submit_when_room(
+    submit: Callable[[], Future[list[int]]], deadline: float, stopping: Callable[[], bool]
+) -> Future[list[int]]:
+    """``submit()``, tried again with a growing pause while the store is full (``Overloaded``)
+    until the ``time.monotonic()`` ``deadline`` or ``stopping()``; then Overloaded is raised.
+    For the MQTT bridge, which holds its reading (the broker keeps the backlog) instead of
+    refusing a payload the way HTTP does."""
+    pause = 0.005
+    while True:
+        try:
+            return submit()
+        except Overloaded:
+            if stopping() or time.monotonic() + pause > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(2 * pause, 0.25)
 
 
 @dataclass(slots=True)
