@@ -1152,6 +1152,7 @@ class PeopleTracker:
         per_person: dict[int, list[float]] = {}
         centre = stand.mean(axis=0)
         stand_radius = float(np.max(np.hypot(*(stand - centre).T)))
+        timed = timing and not whole_run and t_step is not None  # then step is t_step
         for history in self.tracks.values():
             if not history.t or history.t[-1] < lo or history.t[0] > hi:
                 continue
@@ -1216,8 +1217,8 @@ class PeopleTracker:
                     rec[0] = min(rec[0], float(hand_d[seen].min()))
                     rec[2] = 1.0
                     rec[3] += float(np.count_nonzero(mine & both_away))
-                if timing and points and not whole_run and t_step is not None and rec[2]:
-                    rec[4] = max(rec[4], self._reach_timing(history, pid, plates, t_step))
+                if timed and points and rec[2]:
+                    rec[4] = max(rec[4], self._reach_timing(history, pid, plates, step))
         out: list[Proximity] = []
         for pid, (hand_m, body_m, seen, frames_away, fit) in sorted(per_person.items()):
             person = self.people[pid]
