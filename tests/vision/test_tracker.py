@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
@@ -72,6 +73,21 @@ def test_reaching_hand_is_reported_on_the_plate() -> None:
             assert h[2] < 0.9
 
 
+def _who_has_the_hand(
+    msgs: list[dict[str, Any]], people_xy: np.ndarray, hand: np.ndarray
+) -> tuple[int, int]:
+    """How many of a frame's tracks nearest person 0 (the reacher), and nearest person 1 (the
+    neighbour), report a hand within 0.15 m of the true hand."""
+    reacher = neighbour = 0
+    for m in msgs:
+        who = int(np.argmin(np.linalg.norm(people_xy - np.array(m["pos"]), axis=1)))
+        hands = np.array(m.get("hands", [])).reshape(-1, 3)
+        at_plate = bool((np.linalg.norm(hands[:, :2] - hand, axis=1) < 0.15).any())
+        reacher += at_plate and who == 0
+        neighbour += at_plate and who == 1
+    return reacher, neighbour
+
+
 def test_a_reaching_hand_is_not_given_to_the_neighbour_beside() -> None:
     """Two shoppers stand 0.3 m apart and one reaches into a plate, the arm rising between
     them: one camera sees the arm nearer the neighbour's body. The hand in the plate is the
@@ -86,12 +102,9 @@ def test_a_reaching_hand_is_not_given_to_the_neighbour_beside() -> None:
         hand = frame.hands[0, 0, :2]
         pos = np.array([m["pos"] for m in msgs]).reshape(-1, 2)
         both += all(np.linalg.norm(pos - xy, axis=1).min(initial=9.0) < 0.3 for xy in frame.xy)
-        for m in msgs:
-            who = int(np.argmin(np.linalg.norm(frame.xy - np.array(m["pos"]), axis=1)))
-            hands = np.array(m.get("hands", [])).reshape(-1, 3)
-            at_plate = bool((np.linalg.norm(hands[:, :2] - hand, axis=1) < 0.15).any())
-            reacher_has += at_plate and who == 0
-            neighbour_has += at_plate and who == 1
+        reacher, neighbour = _who_has_the_hand(msgs, frame.xy, hand)
+        reacher_has += reacher
+        neighbour_has += neighbour
     assert frames >= 8 and both == frames, "both are tracked all along"
     assert reacher_has >= 0.7 * frames, f"the reacher's hand is seen: {reacher_has}/{frames}"
     assert neighbour_has == 0, f"the neighbour has the hand in {neighbour_has}/{frames} frames"
@@ -111,12 +124,9 @@ def test_a_hand_reached_past_the_neighbour_is_the_reachers() -> None:
         frames += 1
         hand = frame.hands[0, 0, :2]
         assert np.linalg.norm(frame.xy[1] - hand) < np.linalg.norm(frame.xy[0] - hand) - 0.1
-        for m in msgs:
-            who = int(np.argmin(np.linalg.norm(frame.xy - np.array(m["pos"]), axis=1)))
-            hands = np.array(m.get("hands", [])).reshape(-1, 3)
-            at_plate = bool((np.linalg.norm(hands[:, :2] - hand, axis=1) < 0.15).any())
-            reacher_has += at_plate and who == 0
-            neighbour_has += at_plate and who == 1
+        reacher, neighbour = _who_has_the_hand(msgs, frame.xy, hand)
+        reacher_has += reacher
+        neighbour_has += neighbour
     assert frames >= 8
     assert reacher_has >= 0.7 * frames, f"the reacher's hand is seen: {reacher_has}/{frames}"
     assert neighbour_has == 0, f"the neighbour has the hand in {neighbour_has}/{frames} frames"

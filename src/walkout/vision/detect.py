@@ -345,21 +345,29 @@ class BackgroundDetector:
         out_c[0], out_r[0] = centres[~drop], radii[~drop]
         return np.concatenate(out_c), np.concatenate(out_r)
 
+    def _around(
+        self, shape: tuple[int, ...], cx: float, cy: float
+    ) -> tuple[slice, slice, NDArray[np.int64], NDArray[np.int64]]:
+        """The square of a body's radius around a middle, cut to the frame: its rows and
+        columns, and each pixel's y and x."""
+        r = int(np.ceil(self.body_px))
+        h, w = shape[:2]
+        y0, y1 = max(int(cy) - r, 0), min(int(cy) + r + 1, h)
+        x0, x1 = max(int(cx) - r, 0), min(int(cx) + r + 1, w)
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        return slice(y0, y1), slice(x0, x1), yy, xx
+
     def _colours(
         self, mask: NDArray[np.uint8], norm: NDArray[np.float32], centres: FloatArray
     ) -> FloatArray:
         """Mean colour of each body's clothes: the foreground around the head, not on it."""
         out = np.full((len(centres), 3), np.nan)
-        r = int(np.ceil(self.body_px))
-        h, w = mask.shape
         for i, (cx, cy) in enumerate(centres):
-            x0, x1 = max(int(cx) - r, 0), min(int(cx) + r + 1, w)
-            y0, y1 = max(int(cy) - r, 0), min(int(cy) + r + 1, h)
-            yy, xx = np.mgrid[y0:y1, x0:x1]
+            rows, cols, yy, xx = self._around(mask.shape, cx, cy)
             d = np.hypot(xx - cx, yy - cy)
-            sel = (mask[y0:y1, x0:x1] > 0) & (d > 0.85 * self.core_px) & (d <= self.body_px)
+            sel = (mask[rows, cols] > 0) & (d > 0.85 * self.core_px) & (d <= self.body_px)
             if sel.sum() >= 4:
-                out[i] = norm[y0:y1, x0:x1][sel].mean(axis=0)
+                out[i] = norm[rows, cols][sel].mean(axis=0)
         return out
 
     def _head_colours(
@@ -507,18 +515,14 @@ class BackgroundDetector:
         seen from the side beside their shoulders (a neighbour's hair in a shirt's mean at
         0.4 m); here every head's disk is left out and the median taken."""
         out = np.full((len(centres), 3), np.nan)
-        r = int(np.ceil(self.body_px))
-        h, w = mask.shape
         for i, (cx, cy) in enumerate(centres):
-            x0, x1 = max(int(cx) - r, 0), min(int(cx) + r + 1, w)
-            y0, y1 = max(int(cy) - r, 0), min(int(cy) + r + 1, h)
-            yy, xx = np.mgrid[y0:y1, x0:x1]
-            sel = (mask[y0:y1, x0:x1] > 0) & (np.hypot(xx - cx, yy - cy) <= 0.8 * self.body_px)
+            rows, cols, yy, xx = self._around(mask.shape, cx, cy)
+            sel = (mask[rows, cols] > 0) & (np.hypot(xx - cx, yy - cy) <= 0.8 * self.body_px)
             for hx, hy in heads:
                 if np.isfinite(hx) and np.isfinite(hy):
                     sel &= np.hypot(xx - hx, yy - hy) > self.head_px
             if sel.sum() >= 6:
-                out[i] = np.median(norm[y0:y1, x0:x1][sel], axis=0)
+                out[i] = np.median(norm[rows, cols][sel], axis=0)
         return out
 
     def _rivals(self, tip: FloatArray, owner: int, centres: FloatArray) -> NDArray[np.int64]:
