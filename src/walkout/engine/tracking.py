@@ -158,6 +158,12 @@ class TrackHistory:
     hands: list[tuple[tuple[float, float, float], ...]] = field(default_factory=list)
     looks: list[tuple[float, ...] | None] = field(default_factory=list)
     segments: list[tuple[float, int]] = field(default_factory=list)  # (from t, person id)
+    # numpy copies of the first ``_mirrored`` samples' positions and hand points (with the
+    # sample each point belongs to), for the proximity scan: kept in step lazily by ``arrays``
+    _pos_np: FloatArray = field(default_factory=lambda: np.empty((0, 2)))
+    _hands_np: FloatArray = field(default_factory=lambda: np.empty((0, 3)))
+    _hand_sample: IntArray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    _mirrored: int = 0
 
     def append(
         self,
@@ -174,6 +180,14 @@ class TrackHistory:
             # trimmed in batches, so that keeping lists (searchable by time) stays cheap
             cut = bisect.bisect_left(self.t, t - HISTORY_S)
             del self.t[:cut], self.pos[:cut], self.hands[:cut], self.looks[:cut]
+            if self._mirrored >= cut:
+                kept = self._hand_sample >= cut
+                self._pos_np = self._pos_np[cut:]
+                self._hands_np = self._hands_np[kept]
+                self._hand_sample = self._hand_sample[kept] - cut
+                self._mirrored -= cut
+            else:
+                self._forget_arrays()
 
     def insert(
         self,
@@ -188,6 +202,44 @@ class TrackHistory:
         self.pos.insert(i, pos)
         self.hands.insert(i, hands)
         self.looks.insert(i, look)
+        if i < self._mirrored:
+            self._forget_arrays()
+
+    def _forget_arrays(self) -> None:
+        self._pos_np = np.empty((0, 2))
+        self._hands_np = np.empty((0, 3))
+        self._hand_sample = np.empty(0, dtype=np.int64)
+        self._mirrored = 0
+
+    def arrays(self) -> tuple[FloatArray, FloatArray, IntArray]:
+        """Every sample's position (n, 2), every hand point (h, 3) and the index of the sample
+        each point belongs to (ascending), as arrays.
+
+        The proximity scan reads the same tracks dozens of times a second in a busy store;
+        converting their lists on each read cost more than the scan itself.
+        """
+        n = len(self.t)
+        if self._mirrored < n:
+            new = range(self._mirrored, n)
+            pos = np.array(self.pos[self._mirrored :], dtype=float).reshape(-1, 2)
+            points = [p for i in new for p in self.hands[i]]
+            owner = [i for i in new for _ in self.hands[i]]
+            self._pos_np = np.concatenate([self._pos_np, pos])
+            if points:
+                self._hands_np = np.concatenate(
+                    [self._hands_np, np.array(points, dtype=float).reshape(-1, 3)]
+                )
+                self._hand_sample = np.concatenate(
+                    [self._hand_sample, np.array(owner, dtype=np.int64)]
+                )
+            self._mirrored = n
+        return self._pos_np, self._hands_np, self._hand_sample
+
+    def hand_rows(self, a: int, b: int) -> tuple[int, int]:
+        """Row range of ``arrays()``'s hand points that belong to samples ``a:b``."""
+        _, _, sample = self.arrays()
+        lo, hi = np.searchsorted(sample, (a, b))
+        return int(lo), int(hi)
 
     def mean_look(self, lo: float, hi: float) -> tuple[FloatArray, int] | None:
         """Mean look of the frames in [lo, hi] that carry one, and how many there were."""
@@ -1149,10 +1201,15 @@ class PeopleTracker:
         }
         others = sorted(shelf_plates - set(plates))
         near_plates = [*plates, *others]
-        per_person: dict[int, list[float]] = {}
+        per_person: dict[int, list[float]] = {}  # hand m, body m, seen, frames away
+        to_time: dict[int, list[TrackHistory]] = {}  # tracks whose reach timing may count
         centre = stand.mean(axis=0)
         stand_radius = float(np.max(np.hypot(*(stand - centre).T)))
         timed = timing and not whole_run and t_step is not None  # then step is t_step
+        # First the tracks that came near, with their hand points of the window; then one
+        # distance computation for all their points together.
+        near: list[tuple[TrackHistory, int, int, FloatArray, IntArray]] = []
+        chunks: list[FloatArray] = []
         for history in self.tracks.values():
             if not history.t or history.t[-1] < lo or history.t[0] > hi:
                 continue
@@ -1175,42 +1232,48 @@ class PeopleTracker:
             ) / 2.0 - stand_radius
             if closest > NEAR_BODY_M + JUMP_SLACK_M:
                 continue
-            pos = np.array(history.pos[a:b])
+            pos_all, hands_all, hand_sample = history.arrays()
+            pos = pos_all[a:b]
             body = np.min(np.linalg.norm(pos[:, None, :] - stand[None, :, :], axis=2), axis=1)
             if body.min() > NEAR_BODY_M:
                 # Too far all along: no hand of this track is looked at, and the person's
                 # nearest stand comes from their other tracks or drops them.
                 continue
-            # every hand point of the window at once: (sample, point) pairs, then per sample;
-            # nobody reaches a plate from further than an arm beyond where one stands
-            owner: list[int] = []
-            points: list[tuple[float, float, float]] = []
+            # every hand point of the window at once, with its sample; nobody reaches a plate
+            # from further than an arm beyond where one stands
+            r0 = r1 = 0
             if float(body.min()) <= ARM_REACH_M:
                 h_a, h_b = history.span(hand_lo, hand_hi)
-                for i in range(max(a, h_a), min(b, h_b)):
-                    for point in history.hands[i]:
-                        owner.append(i - a)
-                        points.append(point)
+                r0, r1 = history.hand_rows(max(a, h_a), min(b, h_b))
+            near.append((history, a, b, body, hand_sample[r0:r1] - a))
+            chunks.append(hands_all[r0:r1])
+        dist_all = (
+            self.store.distance_to_plates(near_plates, np.concatenate(chunks))
+            if any(len(c) for c in chunks)
+            else np.empty((len(near_plates), 0))
+        )
+        row = 0
+        for (history, a, b, body, owner), chunk in zip(near, chunks, strict=True):
             hand_d = np.full(b - a, np.inf)
             hand_n = np.zeros(b - a, dtype=np.int64)
+            points = len(chunk) > 0
             if points:
-                pts = np.array(points, dtype=float)
-                dist = self.store.distance_to_plates(near_plates, pts)
+                dist = dist_all[:, row : row + len(chunk)]
+                row += len(chunk)
                 d = dist[: len(plates)].min(axis=0)
                 # a hand over another plate of the shelf is reaching there, not here
                 if others:
                     d_other = dist[len(plates) :].min(axis=0)
                     d = np.where(d_other < d, np.maximum(d, away_m + 1e-3), d)
-                idx = np.array(owner)
-                np.minimum.at(hand_d, idx, d)
-                np.add.at(hand_n, idx, 1)
+                np.minimum.at(hand_d, owner, d)
+                np.add.at(hand_n, owner, 1)
             # per person the id followed in the window (one, unless it changed people)
             pids = history.persons_at(a, b)
             ts = np.asarray(history.t[a:b])
             both_away = (hand_n == 2) & (hand_d > away_m) & (ts >= away_lo) & (ts <= away_hi)
             for pid in np.unique(pids).tolist():
                 mine = pids == pid
-                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0, 0.0, 0.0])
+                rec = per_person.setdefault(pid, [math.inf, math.inf, 0.0, 0.0])
                 rec[1] = min(rec[1], float(body[mine].min()))
                 seen = mine & (hand_n > 0)
                 if seen.any():
@@ -1218,19 +1281,21 @@ class PeopleTracker:
                     rec[2] = 1.0
                     rec[3] += float(np.count_nonzero(mine & both_away))
                 if timed and points and rec[2]:
-                    rec[4] = max(rec[4], self._reach_timing(history, pid, plates, step))
+                    to_time.setdefault(pid, []).append(history)
         out: list[Proximity] = []
-        for pid, (hand_m, body_m, seen, frames_away, fit) in sorted(per_person.items()):
+        for pid, (hand_m, body_m, seen, frames_away) in sorted(per_person.items()):
             person = self.people[pid]
             if body_m > NEAR_BODY_M:
                 continue
             body_term = math.exp(-0.5 * (body_m / cfg.body_sd_m) ** 2)
             hand_term = math.exp(-0.5 * (hand_m / cfg.hand_sd_m) ** 2) if seen else 0.0
-            if fit > 0.0:
-                hand_term *= fit
             hidden = cfg.occluded_hands_factor * body_term
             if frames_away >= cfg.hands_away_frames:
                 hidden *= cfg.hands_away_factor
+            if pid in to_time and hand_term > hidden:
+                # the timing can only lower the hand's term (it is at most 1): worked out only
+                # when the hand, not the body, would set the likelihood
+                hand_term *= max(self._reach_timing(h, pid, plates, step) for h in to_time[pid])
             likelihood = max(hand_term, hidden)
             out.append(Proximity(pid, person.account, hand_m, body_m, bool(seen), likelihood))
         if out and max(p.likelihood for p in out) < cfg.within_reach_likelihood:
@@ -1260,18 +1325,16 @@ class PeopleTracker:
         lo, hi = step - REACH_LOOK_S, step + REACH_LOOK_S
         a, b = history.span(lo, hi)
         away_m = 2.5 * self.config.hand_sd_m
-        samples: list[int] = []
-        points: list[tuple[float, float, float]] = []
-        theirs = history.persons_at(a, b) == pid
-        for i in range(a, b):
-            if history.hands[i] and theirs[i - a]:
-                samples.extend([i] * len(history.hands[i]))
-                points.extend(history.hands[i])
-        if not points:
+        _, hands_all, hand_sample = history.arrays()
+        r0, r1 = history.hand_rows(a, b)
+        samples = hand_sample[r0:r1]
+        theirs = (history.persons_at(a, b) == pid)[samples - a]
+        if not theirs.any():
             return 1.0
-        d = self.store.distance_to_plates(plates, np.array(points, dtype=float)).min(axis=0)
-        near = {i for i, di in zip(samples, d, strict=True) if di <= away_m}
-        inside = [history.t[i] for i in sorted(near)]
+        samples = samples[theirs]
+        d = self.store.distance_to_plates(plates, hands_all[r0:r1][theirs]).min(axis=0)
+        near = np.unique(samples[d <= away_m]).tolist()
+        inside = [history.t[i] for i in near]
         if not inside:
             return 1.0
         k = min(range(len(inside)), key=lambda j: (abs(inside[j] - step), j))
