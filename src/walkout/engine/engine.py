@@ -483,8 +483,12 @@ class Engine:
                     if held is None:
                         held = self._who_may_have(self._people_at(group))
                 elif waiting_people:
-                    people = self._people_at(group)
-                    who = self._who_may_have(people)
+                    # held last time for someone's wait: its people are kept while it waits
+                    # (looked up again each 0.1 s, they were 70 % of a busy store's lookups)
+                    who = known.get(key)
+                    if who is None:
+                        people = self._people_at(group)
+                        who = self._who_may_have(people)
                     if who & waiting_people:
                         held = who
             if held is not None:
