@@ -84,6 +84,36 @@ def test_two_arms_one_camera_sees_over_stacked_plates_are_both_reported() -> Non
     assert err.min(axis=0).max() < 0.05, f"both hands where they are: {person.hands}"
 
 
+def test_a_hand_one_camera_sees_over_stacked_plates_goes_in_the_plate_it_is_inside() -> None:
+    """Hard seed 4 at 80 s (stand gap 0.4 m): a shopper standing in front of a 0.4 m plate
+    reaches diagonally into the 0.9 m plate beside and above it, and one camera sees the arm.
+    Its ray enters the 0.4 m plate at its rim (93 % of the half-width out) and the 0.9 m one
+    well inside, and a 1.4 m plate that faces the other aisle. The height that gave the arm its
+    usual reach (0.6 m) put the hand at the rim of the plate below, where a neighbour's hidden
+    reach then went on this shopper's receipt. A hand taking something is inside a plate, and
+    nobody reaches into a plate from behind it: the 0.9 m plate comes first."""
+    base = tiny_store()
+    assert base.cameras
+    cam = base.cameras[0].model_copy(update={"position": (4.5, 3.75, 3.2)})
+    plates = [
+        Plate(id=i, shelf=i[:5], center=c, size=s, facing=f, skus=["111"])
+        for i, c, s, f in (
+            ("G1-S1-P2", (3.64, 3.42, 0.4), (0.45, 0.4), (-1.0, 0.0)),
+            ("G1-S2-P4", (3.64, 3.78, 0.9), (0.4, 0.4), (-1.0, 0.0)),
+            ("G1-S6-P3", (4.08, 3.57, 1.4), (0.4, 0.4), (1.0, 0.0)),
+        )
+    ]
+    store = base.model_copy(update={"cameras": [cam], "plates": plates})
+    pcam = PinholeCamera(cam)
+    body = np.array([2.97, 3.43])
+    hand = np.array([3.77, 3.66, 0.98])
+    ray = pcam.rays(pcam.project(hand[None, :]))[0]
+    points = Fusion([pcam], store)._on_plate(pcam.C, ray, body)
+    assert len(points) == 2, "one view cannot rule out the plate below: it stays the runner-up"
+    assert np.linalg.norm(points[0] - hand) < 0.05, f"the hand in the 0.9 m plate first: {points}"
+    assert abs(points[1][2] - 0.48) < 0.01, f"then just over the 0.4 m plate: {points}"
+
+
 def test_two_people_seen_crossed_by_two_cameras_are_paired_each_with_themselves() -> None:
     """Two people stand 0.44 m apart, each seen by two cameras whose floor points of one
     person lie up to 0.29 m apart (the points of hard seed 5 at 113.3 s, stand gap 0.4 m).

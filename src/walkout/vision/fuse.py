@@ -10,7 +10,8 @@ Hands are rays too. Two cameras' hand rays that nearly meet give the hand in 3-D
 by one camera only is placed where its ray enters a plate (store.json knows every plate's
 height); a ray that enters none is a hand in the air, dropped, since the engine wants hands
 only where they touch shelves. A hand seen by one camera over stacked plates is ambiguous: it
-is put at the height that gives the arm its usual reach, and at the runner-up height too.
+is put in the plate it is likeliest in (inside which plate's footprint its ray runs, and where
+the body stands), and at the runner-up height too.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from numpy.typing import NDArray
 from scipy.optimize import linear_sum_assignment
+from scipy.special import ndtr
 
 from walkout.recording.models import StoreLayout
 from walkout.vision.camera import PinholeCamera
@@ -161,6 +163,11 @@ class Fusion:
         hand_nearer_m: float = 0.1,
         same_hand_m: float = 0.06,
         swap_cameras: float = 0.6,
+        hand_rim_m: float = 0.045,
+        tip_sd_m: float = 0.015,
+        face_sd_m: float = 0.08,
+        reach_sd_m: float = 0.15,
+        aside: float = 0.5,
     ) -> None:
         """Args:
         cameras: The cameras, in the order detections will be given.
@@ -184,7 +191,12 @@ class Fusion:
         swap_cameras: Where two people stand close, one camera's detections are swapped
             between two of them when that removes at least this share of the two clusters'
             spread (``_swap_cameras``); 0 never swaps.
+        hand_rim_m, tip_sd_m, face_sd_m, reach_sd_m, aside: How a hand one camera sees over
+            stacked plates is put at a height (``_stacked_odds``).
         """
+        self.hand_rim_m, self.tip_sd_m = hand_rim_m, tip_sd_m
+        self.face_sd_m, self.reach_sd_m = face_sd_m, reach_sd_m
+        self.aside = aside
         self.swap_cameras = swap_cameras
         self.hand_nearer_m, self.same_hand_m = hand_nearer_m, same_hand_m
         self.min_reach_m = min_reach_m
@@ -390,8 +402,8 @@ class Fusion:
         """Where a hand ray enters a plate (just above its top): no point, one or two.
 
         Over stacked plates the ray crosses several footprints and one view cannot tell how
-        high the hand is. The plate that puts the hand at an arm's usual reach from the body
-        (``arm_m`` on the floor) comes first; with ``stacked_both`` the runner-up at another
+        high the hand is. The plate the hand is likeliest in (``_stacked_odds``) comes
+        first; with ``stacked_both`` the runner-up at another
         height is reported too (the spec allows two hand points, and the shelf's weights say
         which plate moved), so that the shopper's claim on the right plate is not lost.
         """
@@ -412,8 +424,51 @@ class Fusion:
             return [pts[hits[np.argmin(inside[hits])]]]
         if not self.arm_m:
             return []  # stacked plates one view cannot tell apart
-        gap = np.abs(np.linalg.norm(pts[hits, :2] - body, axis=1) - self.arm_m)
-        ranked = hits[np.argsort(gap)]
+        score = self._stacked_odds(origin, ray, body, hits, pts)
+        ranked = hits[np.argsort(-score, kind="stable")]
         best = ranked[0]
         other = [h for h in ranked[1:] if self._pc[h, 2] != self._pc[best, 2]]
         return [pts[best], pts[other[0]]] if self.stacked_both and other else [pts[best]]
+
+    def _stacked_odds(
+        self,
+        origin: FloatArray,
+        ray: FloatArray,
+        body: FloatArray,
+        hits: NDArray[np.int64],
+        pts: FloatArray,
+    ) -> FloatArray:
+        """How likely the hand is in each of the stacked plates ``hits`` its ray enters.
+
+        A hand taking something is inside a plate, a few centimetres over it and clear of its
+        rim (``hand_rim_m``), anywhere over its area: so each plate gets the share of the ray,
+        over the heights a hand in it takes (3-15 cm above), that lies over its inner
+        footprint (edges softened by the tip's error), per square metre of that footprint.
+        Where the ray crosses the middle of two levels this does not tell, and what people do
+        does: they stand in front of what they reach for (within ``face_sd_m`` across the
+        plate; a share ``aside`` of reaches come from anywhere within 0.7 m, as when a
+        neighbour holds the spot), at their usual reach (``arm_m``, ``reach_sd_m``), and never
+        into a plate from behind it. Hard seed 4 at 80 s: a ray entering the 0.4 m plate at its
+        rim and the 0.9 m plate well inside is a hand in the 0.9 m plate, though the shopper
+        stands in front of the other and it is nearer the usual reach.
+        """
+        c, f, size = self._pc[hits], self._pf[hits], self._ps[hits]
+        along = np.stack([-f[:, 1], f[:, 0]], axis=1)
+        zs = c[:, 2:3] + np.linspace(0.03, 0.15, 7)[None, :]  # (k, n) heights of a hand in it
+        s = (zs - origin[2]) / ray[2]
+        xy = origin[None, None, :2] + s[..., None] * ray[None, None, :2]  # (k, n, 2)
+        rel = xy - c[:, None, :2]
+        u = np.einsum("knd,kd->kn", rel, along)
+        v = np.einsum("knd,kd->kn", rel, f)
+        hu = np.maximum(size[:, 0] / 2 - self.hand_rim_m, 0.01)[:, None]
+        hv = np.maximum(size[:, 1] / 2 - self.hand_rim_m, 0.01)[:, None]
+        sd = self.tip_sd_m
+        pu = ndtr((hu - u) / sd) - ndtr((-hu - u) / sd)
+        pv = ndtr((hv - v) / sd) - ndtr((-hv - v) / sd)
+        over = np.mean(pu * pv, axis=1) / (4 * hu[:, 0] * hv[:, 0])
+        to_body = body[None, :] - c[:, :2]
+        front = np.sum(to_body * f, axis=1) - size[:, 1] / 2 > 0
+        side = np.abs(np.sum(to_body * along, axis=1)) / self.face_sd_m
+        facing = (1 - self.aside) * np.exp(-0.5 * side**2) / self.face_sd_m + self.aside / 0.7
+        reach = np.linalg.norm(pts[hits, :2] - body, axis=1) - self.arm_m
+        return over * front * facing * np.exp(-0.5 * (reach / self.reach_sd_m) ** 2)
