@@ -690,8 +690,7 @@ class PeopleTracker:
         for tid, other in self.tracks.items():
             if tid == person.track or not other.t or other.t[-1] < t0 or other.t[0] > t1:
                 continue
-            lo = bisect.bisect_left(other.t, t0)
-            hi = bisect.bisect_right(other.t, t1)
+            lo, hi = other.span(t0, t1)
             for k in range(max(lo - 1, 0), min(hi + 1, len(other.t))):
                 x, y = hist.position_at(other.t[k])
                 ox, oy = other.pos[k]
@@ -1153,10 +1152,10 @@ class PeopleTracker:
         hist = self.tracks.get(track_id)
         if hist is None:
             return True  # forgotten: cannot tell, so it may have been there
-        i, j = bisect.bisect_left(hist.t, t0), bisect.bisect_right(hist.t, t1)
+        i, j = hist.span(t0, t1)
         if i >= j:
             return False
-        pos = np.asarray(hist.pos[i:j])
+        pos = hist.arrays()[0][i:j]
         gap = np.hypot(pos[:, 0, None] - points[None, :, 0], pos[:, 1, None] - points[None, :, 1])
         return bool(gap.min() <= ENCOUNTER_NEAR_M)
 
@@ -1256,8 +1255,8 @@ class PeopleTracker:
         for (history, a, b, body, owner), chunk in zip(near, chunks, strict=True):
             hand_d = np.full(b - a, np.inf)
             hand_n = np.zeros(b - a, dtype=np.int64)
-            points = len(chunk) > 0
-            if points:
+            has_hands = len(chunk) > 0
+            if has_hands:
                 dist = dist_all[:, row : row + len(chunk)]
                 row += len(chunk)
                 d = dist[: len(plates)].min(axis=0)
@@ -1280,7 +1279,7 @@ class PeopleTracker:
                     rec[0] = min(rec[0], float(hand_d[seen].min()))
                     rec[2] = 1.0
                     rec[3] += float(np.count_nonzero(mine & both_away))
-                if timed and points and rec[2]:
+                if timed and has_hands and rec[2]:
                     to_time.setdefault(pid, []).append(history)
         out: list[Proximity] = []
         for pid, (hand_m, body_m, seen, frames_away) in sorted(per_person.items()):
@@ -1356,17 +1355,16 @@ class PeopleTracker:
         """Times and positions (k, 2) of every person of ``account`` since ``since``, from all
         the track ids they carried (an exit looks back at where its party could have reached)."""
         pids = {p.pid for p in self.people.values() if p.account == account}
-        times: list[float] = []
-        points: list[tuple[float, float]] = []
+        times: list[FloatArray] = [np.empty(0)]
+        points: list[FloatArray] = [np.empty((0, 2))]
         for hist in self.tracks.values():
             if not any(pid in pids for _, pid in hist.segments):
                 continue
             lo, hi = hist.span(since, math.inf)
-            for i in range(lo, hi):
-                if hist.person_at(hist.t[i]) in pids:
-                    times.append(hist.t[i])
-                    points.append(hist.pos[i])
-        return np.asarray(times, dtype=float), np.asarray(points, dtype=float).reshape(-1, 2)
+            theirs = np.isin(hist.persons_at(lo, hi), list(pids))
+            times.append(np.asarray(hist.t[lo:hi], dtype=float)[theirs])
+            points.append(hist.arrays()[0][lo:hi][theirs])
+        return np.concatenate(times), np.concatenate(points)
 
     def latest_hands(self, person: Person) -> tuple[tuple[float, float, float], ...]:
         """The hands last seen on the person's current track (for live views)."""
