@@ -66,6 +66,31 @@ def scene(persons: list[PersonPath], store: StoreLayout | None = None, **kw: obj
     return Scene(store, store.cameras, persons, seed=1, floor=FLOOR, duration_s=10, **kw)  # type: ignore[arg-type]
 
 
+def _side_by_side(
+    store: StoreLayout,
+    stand_plate: int,
+    reach_plate: int,
+    gap_m: float,
+    neighbour_from_x: float,
+    neighbour_turns: tuple[float, ...],
+) -> list[PersonPath]:
+    """A reacher standing 0.6 m before ``stand_plate`` (walking up from the south) who reaches
+    into ``reach_plate`` from 3.5 to 4.5 s, and a neighbour ``gap_m`` to their west who walks
+    in along the shelf from ``neighbour_from_x`` and stands, facing it from ``neighbour_turns``
+    on."""
+    stand_at, reach_into = store.plates[stand_plate], store.plates[reach_plate]
+    stand = (stand_at.center[0], stand_at.center[1] - 0.6)
+    a = walker(0, (stand[0], 1.0), stand, 0.3, speed=1.0)
+    a.at(6.0, *stand, math.pi / 2)
+    hand = (reach_into.center[0], reach_into.center[1] + 0.05, reach_into.center[2] + 0.08)
+    a.reaches.append(Reach(0, 0, 3.5, 4.5, hand))
+    beside = (stand[0] - gap_m, stand[1])
+    b = walker(1, (neighbour_from_x, stand[1]), beside, 0.3, speed=1.0)
+    for t in neighbour_turns:
+        b.at(t, *beside, math.pi / 2)
+    return [a, b]
+
+
 def reacher_with_neighbour(store: StoreLayout, gap_m: float = 0.3) -> list[PersonPath]:
     """Two people standing side by side ``gap_m`` apart in front of the shelf, facing it.
 
@@ -73,16 +98,7 @@ def reacher_with_neighbour(store: StoreLayout, gap_m: float = 0.3) -> list[Perso
     hand on the neighbour's side, so the arm rises between the two bodies; the neighbour
     walks in from the east and only stands there.
     """
-    plate = store.plates[0]
-    stand = (plate.center[0], plate.center[1] - 0.6)
-    a = walker(0, (stand[0], 1.0), stand, 0.3, speed=1.0)
-    a.at(6.0, *stand, math.pi / 2)
-    hand = (plate.center[0], plate.center[1] + 0.05, plate.center[2] + 0.08)
-    a.reaches.append(Reach(0, 0, 3.5, 4.5, hand))
-    beside = (stand[0] - gap_m, stand[1])
-    b = walker(1, (5.8, stand[1]), beside, 0.3, speed=1.0)
-    b.at(6.0, *beside, math.pi / 2)
-    return [a, b]
+    return _side_by_side(store, 0, 0, gap_m, 5.8, (6.0,))
 
 
 def reach_past_neighbour(store: StoreLayout, gap_m: float = 0.4) -> list[PersonPath]:
@@ -91,16 +107,7 @@ def reach_past_neighbour(store: StoreLayout, gap_m: float = 0.4) -> list[PersonP
 
     The first stands before plate 1 and reaches into plate 0 from 3.5 to 4.5 s, so the hand
     ends nearer the neighbour's body than the reacher's and the arm runs along the
-    neighbour's shoulder; the neighbour walks in from the west and only stands there.
+    neighbour's shoulder; the neighbour walks in from the west and only stands there, turned
+    to the shelf before the reach.
     """
-    far, near = store.plates[0], store.plates[1]
-    stand = (near.center[0], near.center[1] - 0.6)
-    a = walker(0, (stand[0], 1.0), stand, 0.3, speed=1.0)
-    a.at(6.0, *stand, math.pi / 2)
-    hand = (far.center[0], far.center[1] + 0.05, far.center[2] + 0.08)
-    a.reaches.append(Reach(0, 0, 3.5, 4.5, hand))
-    beside = (stand[0] - gap_m, stand[1])
-    b = walker(1, (0.3, stand[1]), beside, 0.3, speed=1.0)
-    b.at(3.0, *beside, math.pi / 2)  # turned to the shelf before the reach
-    b.at(6.0, *beside, math.pi / 2)
-    return [a, b]
+    return _side_by_side(store, 1, 0, gap_m, 0.3, (3.0, 6.0))
