@@ -58,3 +58,48 @@ def test_a_light_unit_passing_between_two_hands_in_one_run_sends_both_to_review(
     receipts = play(scene, 24.0)
     assert receipts["acct-a"].needs_review, receipts["acct-a"]
     assert receipts["acct-b"].needs_review, receipts["acct-b"]
+
+
+def test_a_put_back_nobody_near_holds_returns_the_unit_a_pick_gave_to_another() -> None:
+    """B takes a cola with a hand the cameras miss while A, beside B, has a hand seen in the
+    cola plate (a camera's wrong guess of its height): the pick goes to A. A walks off across the
+    store, out of reach, and stays inside; B puts the cola back. Nothing B holds is a cola, but A's
+    cola came from this plate and B was weighed as its taker too: the cola came back by the
+    hand that took it, so it leaves A's cart and neither receipt holds it (before, the put-back
+    fitted nothing B held and A kept the cola)."""
+    scene = new_scene()
+    x = plate_x(COLA)
+    scene.pick(COLA, 6.0, 366.4)
+    scene.put(COLA, 14.0, 366.4)
+    scene.entry(1.0, "acct-a")
+    a_path = [(2.0, 0.5, 0.3), (4.5, x + 0.3, 2.4), (7.5, x + 0.3, 2.4), (9.5, 3.0, 1.0)]
+    a_path += [(17.0, 3.0, 1.0), (19.0, 3.5, 0.2), (19.8, 3.5, -0.5)]
+    scene.person("ta", a_path, [Reach(COLA, 5.3, 6.7)], both_hands=True)
+    scene.exit(19.0)
+    scene.shopper(
+        "tb",
+        "acct-b",
+        2.5,
+        [(x - 0.2, 4.5, 15.5)],
+        [Reach(COLA, 5.3, 6.7, hidden="reaching"), Reach(COLA, 13.3, 14.7)],
+    )
+    receipts = play(scene, 26.0)
+    check(receipts, {"acct-a": {}, "acct-b": {}})
+
+
+def test_a_put_back_by_someone_who_was_not_near_the_pick_leaves_the_takers_cart() -> None:
+    """A takes a cola alone and walks off across the store; later B, who was nowhere near the
+    pick, sets 366 g down on the cola plate. B holds no cola, and could not have taken A's: A
+    keeps the cola, and the change nobody's cart explains sends B's receipt to review."""
+    scene = new_scene()
+    x = plate_x(COLA)
+    scene.pick(COLA, 6.0, 366.4)
+    scene.put(COLA, 14.0, 366.4)
+    scene.entry(1.0, "acct-a")
+    a_path = [(2.0, 0.5, 0.3), (4.5, x, 2.4), (7.5, x, 2.4), (9.5, 3.0, 1.0)]
+    a_path += [(17.0, 3.0, 1.0), (19.0, 3.5, 0.2), (19.8, 3.5, -0.5)]
+    scene.person("ta", a_path, [Reach(COLA, 5.3, 6.7)], both_hands=True)
+    scene.exit(19.0)
+    scene.shopper("tb", "acct-b", 9.0, [(x, 12.0, 15.5)], [Reach(COLA, 13.3, 14.7)])
+    receipts = play(scene, 26.0)
+    check(receipts, {"acct-a": {"cola": 1}, "acct-b": {}}, reviewed={"acct-b": True})

@@ -129,6 +129,13 @@ SETTLE_WAIT_MAX_S = 60.0
 """Longest a leaver's receipt waits for the plates they reached to read calm and be decided
 (a shelf whose controller died never will); then it is made, for review."""
 
+RETURN_WITHIN_S = 120.0
+"""A put-back that nothing the people near hold explains may return a unit taken from the same
+plates this long before and given to someone else (see ``_returned_for_another``)."""
+
+RETURN_MIN_CHANCE = 0.01
+"""... if the one putting it back was weighed as that pick's taker with at least this chance."""
+
 
 @dataclass(frozen=True, slots=True)
 class _RunStep:
@@ -653,6 +660,7 @@ class Engine:
         run = (block[0].plate, block[0].t_settled) if len(block) == 1 and block[0].split else None
         free: Decision | None = None
         teach_below = 1.0
+        returned: dict[int, str] = {}
         if total < 0:
             hyps = self.products.pick_hypotheses(plates, -total, deltas, rough)
             if run is not None:
@@ -674,6 +682,10 @@ class Engine:
         else:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
             decision = decide_putback(self.products, plates, total, people, carts, rough)
+            if decision.unknown:
+                decision, returned = self._returned_for_another(
+                    decision, event, plates, total, people, rough
+                )
         n_out = len(out)
         self._apply(
             event,
@@ -685,6 +697,7 @@ class Engine:
             self._merged_sd(block),
             defer_review=free is not None,
             teach_below=teach_below,
+            returned=returned,
         )
         if run is not None and not decision.unknown:
             made = tuple(o for o in out[n_out:] if isinstance(o, CartChange))
@@ -732,6 +745,58 @@ class Engine:
                 cart.review_reasons.remove(reason)
         return True
 
+    def _returned_for_another(
+        self,
+        decision: Decision,
+        event: WeightEvent,
+        plates: tuple[int, ...],
+        total: float,
+        people: list[Proximity],
+        rough: float,
+    ) -> tuple[Decision, dict[int, str]]:
+        """A put-back no cart of the people near explains, read again as returning a unit that
+        a pick of these plates gave to someone else, if the one near now was weighed as that
+        pick's taker too: the unit came back by the hand that took it, and the pick was theirs.
+
+        Hard seed 4 on video at 80 s: a hand seen at two possible heights gave acct-0004's pick
+        from the lower plate to acct-0003, and acct-0004 put the unit back 4 s later. Only a
+        put-back that would otherwise be unexplained is read again. Returns the decision (the
+        first one if nothing lent explains it) and, per unit returned, the account holding it.
+        """
+        near = {
+            p.account
+            for p in people
+            if p.account is not None and p.account in self.carts and p.likelihood > 0
+        }
+        names = set(event.plates)
+        lent: dict[str, list[Unit]] = {}
+        holder: dict[int, str] = {}
+        for account, cart in self.carts.items():
+            picks = {c.change_id: c for c in cart.changes if c.kind == "pick"}
+            for unit, change_id in cart.units.values():
+                pick = picks.get(change_id)
+                if pick is None or event.t_start - pick.event.t_end > RETURN_WITHIN_S:
+                    continue
+                if not names & set(pick.event.plates):
+                    continue
+                for taker in pick.people:
+                    if taker.account == account or taker.account not in near:
+                        continue
+                    if taker.posterior >= RETURN_MIN_CHANCE:
+                        lent.setdefault(taker.account, []).append(unit)
+                        holder[unit.uid] = account
+        if not lent:
+            return decision, {}
+        carts = {acc: self.carts[acc].unit_list() + lent.get(acc, []) for acc in near}
+        again = decide_putback(self.products, plates, total, people, carts, rough)
+        back = {u.uid for s in again.shares for u in s.hypothesis.units}
+        if again.unknown or not back & holder.keys():
+            return decision, {}
+        for share in again.shares:  # the units of one share come out of one cart
+            if len({holder.get(u.uid) for u in share.hypothesis.units}) > 1:
+                return decision, {}
+        return again, {uid: who for uid, who in holder.items() if uid in back}
+
     @staticmethod
     def _one_action_per_reach(people: list[Proximity], takers: set[str]) -> list[Proximity]:
         """Lower those who made an earlier step of the run (a pick or a put-back) against the
@@ -760,8 +825,12 @@ class Engine:
         merged_sd: float = 0.0,
         defer_review: bool = False,
         teach_below: float = 1.0,
+        returned: dict[int, str] | None = None,
     ) -> None:
         """Move units between plates and carts as decided; alert where no cart can take them.
+
+        ``returned``: units a put-back returns from the cart of someone other than the one
+        putting them back (unit id -> account holding it; ``_returned_for_another``).
 
         ``defer_review``: a pick cut out of a run, whose doubt is judged with the run's other
         steps (``_judge_run``), not alone. ``teach_below``: a pick no surer than this teaches no
@@ -813,6 +882,8 @@ class Engine:
                 self._alert(out, event, "unattributed", message)
                 continue
             cart = self.carts[person.account]
+            if returned and hyp.units and hyp.units[0].uid in returned:
+                cart = self.carts[returned[hyp.units[0].uid]]  # given to them at the pick
             if is_pick:
                 removed = -total * self._expected_g(hyp) / expected_whole
                 alone = len(decision.shares) == 1 and not rough
@@ -845,7 +916,7 @@ class Engine:
                 change = CartChange(
                     self._new_id(),
                     parent,
-                    person.account,
+                    cart.account,
                     "putback",
                     hyp.skus(),
                     event,
@@ -860,9 +931,10 @@ class Engine:
                     self._set_split_min(plate)
                 self.stats.putbacks += 1
             out.append(change)
-            times = self._last_change.setdefault(person.account, deque(maxlen=CHANGE_TIMES_KEEP))
-            times.append(event.t_end)
-            self._last_change.move_to_end(person.account)
+            for account in dict.fromkeys((person.account, cart.account)):  # hand, cart
+                times = self._last_change.setdefault(account, deque(maxlen=CHANGE_TIMES_KEEP))
+                times.append(event.t_end)
+                self._last_change.move_to_end(account)
             while len(self._last_change) > LAST_CHANGE_KEEP:
                 self._last_change.popitem(last=False)
             if is_pick and decision.accounts:
