@@ -28,11 +28,29 @@ def video_recording(preset: str, seed: int, minutes: float, stand_gap_m: float =
     return folder
 
 
-def tracked_recording(source: Path) -> Path:
-    """``walkout track`` of a video recording, made once and reused."""
+def stage_fingerprint() -> str:
+    """A hash of the camera stage's code (``walkout.vision``): tracks it made are reused only
+    while it is unchanged, so an engine change is measured in minutes, a stage change afresh."""
+    import hashlib
+
+    import walkout.vision
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(walkout.vision.__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def tracked_recording(source: Path, reuse: bool = True) -> Path:
+    """``walkout track`` of a video recording, made once and reused while the stage is the same
+    (``reuse``; its fingerprint is kept beside the tracks)."""
     from walkout.vision.pipeline import track_recording
 
     out = source.parent / f"{source.name}-tracked"
-    if not (out / "events.jsonl").is_file():
+    stamp = source.parent / f"{source.name}-tracked.stage"
+    fingerprint = stage_fingerprint()
+    fresh = (out / "events.jsonl").is_file() and stamp.is_file()
+    if not (reuse and fresh and stamp.read_text() == fingerprint):
         track_recording(source, out)
+        stamp.write_text(fingerprint)
     return out

@@ -3,6 +3,7 @@
     python bench/vision_quality.py                           # busy and hard, seeds 1-3, 5 min
     python bench/vision_quality.py --presets hard --seeds 1-2 --minutes 3
     python bench/vision_quality.py --stand-gap 0.4   # shoppers never stand closer than 0.4 m
+    python bench/vision_quality.py --reuse-tracks    # engine changed, stage not: minutes
 
 For each simulated recording with video: ``walkout track`` makes a second recording whose
 tracks come from the pixels (weights, entries and exits unchanged); both are scored for tracking
@@ -26,21 +27,19 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from vision_common import video_recording
+from vision_common import tracked_recording, video_recording
 from walkout.eval.score import Score, combine, score_receipts
 from walkout.recording.files import read_truth
 from walkout.replay import replay
 from walkout.vision.metrics import TrackingScore, score_tracks
-from walkout.vision.pipeline import track_recording
 
 
 def run_one(
-    job: tuple[str, int, float, float],
+    job: tuple[str, int, float, float, bool],
 ) -> tuple[str, int, TrackingScore, TrackingScore, Score, Score]:
-    preset, seed, minutes, stand_gap_m = job
+    preset, seed, minutes, stand_gap_m, reuse = job
     rec = video_recording(preset, seed, minutes, stand_gap_m)
-    out = rec.parent / f"{rec.name}-tracked"
-    track_recording(rec, out)
+    out = tracked_recording(rec, reuse=reuse)
     truth = read_truth(rec)
     sim_receipts = [r.to_out() for r in replay(rec).receipts]
     vid_receipts = [r.to_out() for r in replay(out).receipts]
@@ -82,9 +81,19 @@ def main() -> None:
         default=0.0,
         help="simulate with standing shoppers kept this far apart (SimConfig.stand_gap_m)",
     )
+    parser.add_argument(
+        "--reuse-tracks",
+        action="store_true",
+        help="reuse the video tracks of an earlier run if walkout.vision is unchanged since "
+        "(to measure an engine change; the stage's code is fingerprinted)",
+    )
     args = parser.parse_args()
     presets = args.presets.split(",")
-    jobs = [(p, s, args.minutes, args.stand_gap) for p in presets for s in parse_seeds(args.seeds)]
+    jobs = [
+        (p, s, args.minutes, args.stand_gap, args.reuse_tracks)
+        for p in presets
+        for s in parse_seeds(args.seeds)
+    ]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run_one, jobs))
     console = Console()
