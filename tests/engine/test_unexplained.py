@@ -66,7 +66,8 @@ def test_a_put_back_nobody_near_holds_returns_the_unit_a_pick_gave_to_another() 
     store, out of reach, and stays inside; B puts the cola back. Nothing B holds is a cola, but A's
     cola came from this plate and B was weighed as its taker too: the cola came back by the
     hand that took it, so it leaves A's cart and neither receipt holds it (before, the put-back
-    fitted nothing B held and A kept the cola)."""
+    fitted nothing B held and A kept the cola). The pick and the put-back disagree about who
+    took it, so A's receipt goes to review."""
     scene = new_scene()
     x = plate_x(COLA)
     scene.pick(COLA, 6.0, 366.4)
@@ -84,7 +85,7 @@ def test_a_put_back_nobody_near_holds_returns_the_unit_a_pick_gave_to_another() 
         [Reach(COLA, 5.3, 6.7, hidden="reaching"), Reach(COLA, 13.3, 14.7)],
     )
     receipts = play(scene, 26.0)
-    check(receipts, {"acct-a": {}, "acct-b": {}})
+    check(receipts, {"acct-a": {}, "acct-b": {}}, reviewed={"acct-a": True})
 
 
 def test_a_put_back_by_someone_who_was_not_near_the_pick_leaves_the_takers_cart() -> None:

@@ -762,6 +762,8 @@ class Engine:
         from the lower plate to acct-0003, and acct-0004 put the unit back 4 s later. Only a
         put-back that would otherwise be unexplained is read again. Returns the decision (the
         first one if nothing lent explains it) and, per unit returned, the account holding it.
+        The holder's receipt goes to review: on hard-scale-s1-m10 one of two such put-backs
+        returned a unit the holder had truly taken (the one putting back was on the wrong body).
         """
         near = {
             p.account
@@ -925,6 +927,13 @@ class Engine:
                     decision.confidence,
                 )
                 cart.remove(hyp.units, change)
+                if cart.account != person.account:
+                    # the pick said the holder took it, the put-back says the one near now
+                    # did: one of the two readings was wrong, and staff should see which
+                    cart.review_reasons.append(
+                        f"event {event.event_id} at t={event.t_end:.1f}: {hyp.describe()} given "
+                        f"to {cart.account} came back by {person.account}'s hand"
+                    )
                 self.products.put(plates, hyp.units, sure=decision.confidence)
                 self._leave_rivals(plates, hyp, decision)
                 for plate in plates:
