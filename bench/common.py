@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from walkout.sim import SIM_REVISION
 
@@ -31,3 +32,14 @@ def last_exits(folder: Path) -> dict[str, float]:
             account = person["account"]
             out[account] = max(out.get(account, float("-inf")), person["exit_t"])
     return out
+
+
+def track_owners(truth: dict[str, Any]) -> dict[str, list[tuple[float, float, str, str]]]:
+    """Per track id, the spans of it each true person had: (t0, t1, account, person)."""
+    owners: dict[str, list[tuple[float, float, str, str]]] = {}
+    for person in truth.get("persons", []):
+        for span in person["tracks"]:
+            owners.setdefault(span["id"], []).append(
+                (span["t0"], span["t1"], person["account"], person["person"])
+            )
+    return owners

@@ -23,13 +23,12 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import last_exits
+from common import last_exits, track_owners
 from walkout.engine import Engine, FinalReceipt
 from walkout.engine.config import EngineConfig, live_config
 from walkout.recording.files import iter_messages, read_store
@@ -43,7 +42,8 @@ def main() -> None:
     parser.add_argument("--why", action="store_true", help="Where each late party's people were.")
     args = parser.parse_args()
     last_exit = last_exits(args.recording)
-    truth = json.loads((args.recording / "truth.json").read_text())
+    truth = json.loads((args.recording / "truth.json").read_text()) if args.why else {}
+    owners = track_owners(truth)
     due = sorted((t + WHY_AFTER_S, account) for account, t in last_exit.items())
     seen: dict[str, list[str]] = {}  # account -> its people as the engine had them
     config = EngineConfig() if args.file_config else live_config()
@@ -61,7 +61,7 @@ def main() -> None:
         outs = engine.feed(msg)
         while args.why and due and due[0][0] <= msg.t:
             _, account = due.pop(0)
-            seen[account] = _people_of(engine, account, msg.t, truth)
+            seen[account] = _people_of(engine, account, owners)
         if outs or len(engine.finalize_at) != len(waiting):
             # accounts whose exit the engine has taken (their receipt waits to be final)
             now_waiting = set(engine.finalize_at)
@@ -108,18 +108,19 @@ WHY_AFTER_S = 2.0
 """``--why`` looks at a party's people this long after its last exit."""
 
 
-def _people_of(engine: Engine, account: str, t: float, truth: dict[str, Any]) -> list[str]:
-    """The engine's people of ``account`` at ``t``: inside or out, where last seen, and whose
-    body (truth) the track they follow was then."""
+def _people_of(
+    engine: Engine, account: str, owners: dict[str, list[tuple[float, float, str, str]]]
+) -> list[str]:
+    """The engine's people of ``account`` now: inside or out, where last seen, and whose body
+    (truth) the track they follow was then."""
     lines = []
     for person in engine.people.people.values():
         if person.account != account:
             continue
         bodies = sorted(
-            f"{p['person']} ({p['account']})"
-            for p in truth["persons"]
-            for span in p["tracks"]
-            if span["id"] == person.track and span["t0"] - 0.3 <= person.last_t <= span["t1"] + 0.3
+            f"{who} ({acct})"
+            for t0, t1, acct, who in owners.get(person.track, [])
+            if t0 - 0.3 <= person.last_t <= t1 + 0.3
         )
         where = f"({person.last_pos[0]:.1f}, {person.last_pos[1]:.1f})"
         state = "inside" if person.inside else "out"

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import track_owners
 from walkout.engine.config import EngineConfig
 from walkout.engine.ordering import ReorderBuffer
 from walkout.engine.store import StoreIndex
@@ -24,10 +28,7 @@ from walkout.recording.models import EntryMsg, ExitMsg, TrackMsg
 
 def check(folder: Path, verbose: bool) -> tuple[int, int, int, int]:
     truth = json.loads((folder / "truth.json").read_text())
-    owner: dict[str, list[tuple[float, float, str]]] = {}
-    for person in truth.get("persons", []):
-        for span in person["tracks"]:
-            owner.setdefault(span["id"], []).append((span["t0"], span["t1"], person["account"]))
+    owner = track_owners(truth)
     cfg = EngineConfig()
     tracker = PeopleTracker(StoreIndex(read_store(folder)), cfg)
     bound: list[tuple[float, str, str]] = []  # (t, track id, account) of each scan taken
@@ -57,7 +58,7 @@ def check(folder: Path, verbose: bool) -> tuple[int, int, int, int]:
     wrong = 0
     runs: dict[str, int] = {}
     for t, tid in seen:
-        want = next((a for t0, t1, a in owner.get(tid, []) if t0 - 1e-6 <= t <= t1 + 1e-6), None)
+        want = next((a for t0, t1, a, _ in owner.get(tid, []) if t0 - 1e-6 <= t <= t1 + 1e-6), None)
         hist = tracker.tracks.get(tid)
         got = tracker.people[hist.person_at(t)].account if hist else None
         if want != got:
@@ -69,7 +70,7 @@ def check(folder: Path, verbose: bool) -> tuple[int, int, int, int]:
             runs[tid] = 0
     # the first frame may be the last of another's span (ids swap as a track is born)
     entries_wrong = sum(
-        account not in {a for t0, t1, a in owner.get(tid, []) if t0 - 1e-6 <= t <= t1 + 1e-6}
+        account not in {a for t0, t1, a, _ in owner.get(tid, []) if t0 - 1e-6 <= t <= t1 + 1e-6}
         for t, tid, account in bound
     )
     return wrong, len(seen), entries_wrong, len(bound)

@@ -683,9 +683,9 @@ class Engine:
             carts = {acc: cart.unit_list() for acc, cart in self.carts.items()}
             decision = decide_putback(self.products, plates, total, people, carts, rough)
             if decision.unknown:
-                decision, returned = self._returned_for_another(
-                    decision, event, plates, total, people, rough
-                )
+                found = self._returned_for_another(event, plates, total, people, rough)
+                if found is not None:
+                    decision, returned = found
         n_out = len(out)
         self._apply(
             event,
@@ -747,21 +747,20 @@ class Engine:
 
     def _returned_for_another(
         self,
-        decision: Decision,
         event: WeightEvent,
         plates: tuple[int, ...],
         total: float,
         people: list[Proximity],
         rough: float,
-    ) -> tuple[Decision, dict[int, str]]:
+    ) -> tuple[Decision, dict[int, str]] | None:
         """A put-back no cart of the people near explains, read again as returning a unit that
         a pick of these plates gave to someone else, if the one near now was weighed as that
         pick's taker too: the unit came back by the hand that took it, and the pick was theirs.
 
         Hard seed 4 on video at 80 s: a hand seen at two possible heights gave acct-0004's pick
         from the lower plate to acct-0003, and acct-0004 put the unit back 4 s later. Only a
-        put-back that would otherwise be unexplained is read again. Returns the decision (the
-        first one if nothing lent explains it) and, per unit returned, the account holding it.
+        put-back that would otherwise be unexplained is read again. Returns the new decision and,
+        per unit returned, the account holding it (None if nothing lent explains it).
         The holder's receipt goes to review: on hard-scale-s1-m10 one of two such put-backs
         returned a unit the holder had truly taken (the one putting back was on the wrong body).
         """
@@ -788,15 +787,15 @@ class Engine:
                         lent.setdefault(taker.account, []).append(unit)
                         holder[unit.uid] = account
         if not lent:
-            return decision, {}
+            return None
         carts = {acc: self.carts[acc].unit_list() + lent.get(acc, []) for acc in near}
         again = decide_putback(self.products, plates, total, people, carts, rough)
         back = {u.uid for s in again.shares for u in s.hypothesis.units}
         if again.unknown or not back & holder.keys():
-            return decision, {}
+            return None
         for share in again.shares:  # the units of one share come out of one cart
             if len({holder.get(u.uid) for u in share.hypothesis.units}) > 1:
-                return decision, {}
+                return None
         return again, {uid: who for uid, who in holder.items() if uid in back}
 
     @staticmethod
