@@ -95,14 +95,20 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--window", type=float, default=None, help="reorder window, s")
     parser.add_argument("--grace", type=float, default=None, help="late grace, s")
+    parser.add_argument("--weight-grace", type=float, default=None, help="weight grace, s")
     args = parser.parse_args()
     overrides: dict[str, float] = {}
     if args.window is not None:
         overrides["reorder_window_s"] = args.window
     if args.grace is not None:
         overrides["late_grace_s"] = args.grace
+    if args.weight_grace is not None:
+        overrides["weight_grace_s"] = args.weight_grace
     config = live_config(**overrides)
-    print(f"live config: window {config.reorder_window_s:g} s, grace {config.late_grace_s:g} s")
+    print(
+        f"live config: window {config.reorder_window_s:g} s, grace {config.late_grace_s:g} s, "
+        f"weight grace {config.weight_grace_s:g} s"
+    )
     pooled: list[float] = []
     total = {"accounts": 0, "exact": 0, "reviewed": 0, "wrong_unflagged": 0}
     for seed in parse_seeds(args.seeds):

@@ -136,3 +136,41 @@ def test_scans_taken_late_in_a_queue_send_the_queue_to_review() -> None:
     a, b = final["acct-a"][1].receipt, final["acct-b"][1].receipt
     assert (a.items, b.items) == ({"cola": 1}, {"chips": 1})  # nearest in time: right here
     assert a.needs_review and b.needs_review
+
+
+def test_readings_later_than_the_window_are_taken_within_the_weight_grace() -> None:
+    """Gate messages wait only a short window while readings get the weight grace too: every
+    third reading 0.3 s late (the window 0.15 s) while the shopper shops is still weighed."""
+    msgs = one_shopper_scene().build(14.0)
+    weights = [m for m in msgs if isinstance(m, WeightMsg) and m.t < 9.0]  # the exit is at 10
+    late = {id(m) for m in weights[::3]}
+    delivered = delayed(msgs, 0.3, lambda m: id(m) in late)
+
+    def run(weight_grace_s: float) -> tuple[Engine, dict[str, FinalReceipt]]:
+        engine = Engine(
+            small_store(), live_config(reorder_window_s=0.15, weight_grace_s=weight_grace_s)
+        )
+        out = [o for m in delivered for o in engine.feed(m)] + engine.finish()
+        return engine, {o.receipt.account: o for o in out if isinstance(o, FinalReceipt)}
+
+    engine, final = run(0.35)
+    assert final["acct-1"].receipt.items == {"cola": 1}
+    assert not final["acct-1"].receipt.needs_review
+    assert engine.buffer.stats.too_late == 0
+    assert engine.buffer.stats.weights_taken_late > 0
+    # without the grace the same readings are refused
+    assert run(0.0)[0].buffer.stats.too_late > 0
+
+
+def test_a_late_reading_within_the_weight_grace_is_released_and_one_beyond_refused() -> None:
+    buffer = ReorderBuffer(window_s=0.15, weight_grace_s=0.35)
+    for i in range(60):
+        buffer.push(WeightMsg(t=i / 30.0, shelf="S1", g=[1.0]))
+    out = buffer.pop_ready()
+    late = WeightMsg(t=1.6, shelf="S2", g=[1.0])  # 0.37 s behind the newest
+    assert buffer.push(late)
+    assert not buffer.push(WeightMsg(t=1.0, shelf="S2", g=[1.0]))  # beyond the grace
+    out += buffer.drain()
+    assert out.count(late) == 1
+    assert buffer.stats.weights_taken_late == 1
+    assert buffer.stats.too_late == 1

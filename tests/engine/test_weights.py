@@ -161,3 +161,22 @@ def test_a_plate_wobbling_hard_and_slowly_is_no_level_between_steps() -> None:
     x = ts[m] - 5.0
     sig[m, 1] += 250.0 * np.sin(2 * np.pi * 1.2 * x) * np.exp(-x / 3.0)
     assert detect_split(sig, 100.0) == []
+
+
+def test_a_late_reading_takes_its_place_among_those_held_back() -> None:
+    store = StoreIndex(small_store())
+    shelf = store.shelves["S1"]
+    det = ShelfDetector(shelf, store.noise_sd[list(shelf.plates)], EngineConfig(), 30.0, 20.0)
+    width = len(shelf.plates)
+    for t in (0.0, 1 / 30, 3 / 30):
+        det.add(t, [100.0] * width)
+    assert det.add_late(2 / 30, [200.0] * width) is True
+    assert det.add_late(2 / 30, [200.0] * width) is False  # a copy of one held
+    times, rows = det.intake
+    assert times == [0.0, 1 / 30, 2 / 30, 3 / 30]
+    assert rows[2 * width : 3 * width] == [200.0] * width
+    # once the shelf has read past a time, a reading for it is too late
+    det.flush(keep_after=1.5 / 30)
+    assert times == [2 / 30, 3 / 30]
+    assert det.add_late(1 / 30, [100.0] * width) is None
+    assert det.add_late(2.5 / 30, [100.0] * width) is True

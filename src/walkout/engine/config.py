@@ -27,6 +27,16 @@ class EngineConfig(BaseModel):
         "0: they are held to the window like readings.",
     )
 
+    weight_grace_s: float = Field(
+        0.0,
+        ge=0,
+        description="A weight reading later than the reorder window by up to this much is still "
+        "taken: each shelf holds its newest this-much of readings back and the late one takes "
+        "its place among them. So gate messages and tracks (and with them receipts) wait only "
+        "the window while readings get the window plus this. 0: readings are held to the "
+        "window.",
+    )
+
     # --- weights ----------------------------------------------------------------------------
     chunk_samples: int = Field(
         30,

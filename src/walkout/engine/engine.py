@@ -168,7 +168,9 @@ class Engine:
     def __init__(self, layout: StoreLayout, config: EngineConfig | None = None) -> None:
         self.config = config or EngineConfig()
         self.store = StoreIndex(layout)
-        self.buffer = ReorderBuffer(self.config.reorder_window_s, self.config.late_grace_s)
+        self.buffer = ReorderBuffer(
+            self.config.reorder_window_s, self.config.late_grace_s, self.config.weight_grace_s
+        )
         min_step = min(self.config.min_step_g, 0.5 * self.store.lightest_g)
         self.detectors: dict[str, ShelfDetector] = {
             sid: ShelfDetector(
@@ -311,11 +313,12 @@ class Engine:
         chunk = self.config.chunk_samples
         now = self.now
         due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
+        grace = self.config.weight_grace_s
         for msg in msgs:
             if isinstance(msg, dict):  # a weight line in replay's light form: nearly all
-                now, shelf, grams = msg["t"], msg["shelf"], msg["g"]
+                t, shelf, grams = msg["t"], msg["shelf"], msg["g"]
             elif type(msg) is WeightMsg:
-                now, shelf, grams = msg.t, msg.shelf, msg.g
+                t, shelf, grams = msg.t, msg.shelf, msg.g
             else:
                 if msg.t > now:  # one taken late (live) is placed in the past, not the clock
                     now = msg.t
@@ -326,6 +329,10 @@ class Engine:
                     self._fire_due(now, out)
                     due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
                 continue
+            if t < now:  # taken late (the weight grace): placed among its shelf's intake
+                self._take_late_weight(t, shelf, grams)
+                continue
+            now = t
             slot = intake.get(shelf)
             if slot is None:
                 self.now = now
@@ -336,7 +343,7 @@ class Engine:
             pending_g.extend(grams)
             if len(pending_t) >= chunk:
                 self.now = now
-                for change in det.flush():
+                for change in det.flush(now - grace if grace else None):
                     self._on_change(change)
                 if det.null_runs:
                     for run in det.take_null_runs():
@@ -347,6 +354,20 @@ class Engine:
                 self._fire_due(now, out)
                 due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
         self.now = now
+
+    def _take_late_weight(self, t: float, shelf: str, grams: list[float | None]) -> None:
+        """A reading released after later ones (a live feed's, within the weight grace): its
+        shelf holds the newest ``weight_grace_s`` of readings back, so it takes its place
+        there; one the shelf has read past is dropped and counted as too late."""
+        slot = self._intake.get(shelf)
+        if slot is None:
+            log.warning("weight for unknown shelf %r ignored", shelf)
+            return
+        taken = slot[0].add_late(t, grams)
+        if taken is None:
+            self.buffer.stats.too_late += 1
+        elif not taken:
+            self.buffer.stats.duplicates += 1
 
     def _on_message(self, msg: AnyMessage) -> None:
         """A track, entry or exit message (anything but a weight reading). One a live feed took
@@ -1285,8 +1306,9 @@ class Engine:
             det = self.detectors[shelf_of[plate]]
             if det.processed_t < t_near:
                 # Samples held back for chunking would hold the receipt up to a second:
-                # read them now (the exit is in the message stream, so replays do the same).
-                for change in det.flush():
+                # read them now (the exit is in the message stream, so replays do the same),
+                # as far as the party was near (later ones stay held for the weight grace).
+                for change in det.flush(t_near if self.config.weight_grace_s else None):
                     self._on_change(change)
                 if det.processed_t < t_near and not det.raw_calm_through(position[plate], t_near):
                     return f"shelf {shelf_of[plate]} was not read past t={t_near:.1f}"

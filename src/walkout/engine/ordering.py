@@ -45,6 +45,7 @@ class OrderingStats:
     duplicates: int = 0
     too_late: int = 0
     taken_late: int = 0  # gate messages and track frames taken after their time was released
+    weights_taken_late: int = 0  # readings taken after their time was released (weight grace)
 
 
 _LATE_RANKS = (0, 1, 3)
@@ -74,6 +75,11 @@ class ReorderBuffer:
     hands and looks that tell shoppers apart, while the engine can place these in the past (in
     the tracks' history); a late weight reading costs one sample. So a live feed can run a
     window as short as its devices' batching."""
+    weight_grace_s: float = 0.0
+    """A weight reading later than the window by up to this much is still released, out of
+    time order (first, at the next release): the engine places it among the readings its
+    shelf holds back (see ``ShelfDetector.add_late``) or, if the shelf has read past it, drops
+    it there. Copies are not remembered here: the shelf knows the times it holds."""
     stats: OrderingStats = field(default_factory=OrderingStats)
     # Bucket numbers are whole floats (``t // BUCKET_S``), not ints: the same numbers and the
     # same arithmetic on them, without an int() for every message.
@@ -125,6 +131,8 @@ class ReorderBuffer:
         if number < self._released_upto:
             if self.late_grace_s and key[1] in _LATE_RANKS:
                 return self._take_late(msg, key)
+            if key[1] == 2 and self._take_late_weight(msg, t):
+                return True
             self.stats.too_late += 1
             return False
         bucket = self._buckets.get(number)
@@ -176,6 +184,13 @@ class ReorderBuffer:
                         next_release = self._next_release_t
                         newest = self._newest_t
                     continue
+                if key[1] == 2 and self._take_late_weight(msg, t, newest):
+                    self._next_release_t = next_release
+                    yield self.pop_ready()
+                    released_upto = self._released_upto
+                    next_release = self._next_release_t
+                    newest = self._newest_t
+                    continue
                 stats.too_late += 1
                 continue
             bucket = buckets.get(number)
@@ -224,6 +239,17 @@ class ReorderBuffer:
         self._remember(key)
         self._late.append(msg)
         self.stats.taken_late += 1
+        return True
+
+    def _take_late_weight(self, msg: AnyMessage, t: float, newest: float | None = None) -> bool:
+        """A weight reading whose time was already released: taken (True) if it is within
+        the weight grace. ``newest``: the caller's newest time, where it keeps it in a local."""
+        newest_t = self._newest_t if newest is None else newest
+        if not self.weight_grace_s or t < newest_t - self.window_s - self.weight_grace_s:
+            return False
+        self._newest_t = newest_t
+        self._late.append(msg)
+        self.stats.weights_taken_late += 1
         return True
 
     def advance(self, t: float) -> list[AnyMessage]:

@@ -13,6 +13,7 @@ case, needs one comparison per chunk.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -109,6 +110,7 @@ class ShelfDetector:
         # a list of rows); cleared in place, so a caller may hold them (see ``intake``)
         self._pending_t: list[float] = []
         self._pending_g: list[float | None] = []
+        self._flushed_t = -np.inf  # newest time handed on from the intake (see ``add_late``)
         self._width = n
         self.baseline: FloatArray = np.full(n, np.nan)
         self.active = np.zeros(n, dtype=bool)
@@ -155,8 +157,29 @@ class ShelfDetector:
         """Readings held back before they are processed together."""
         return self._chunk
 
-    def flush(self) -> list[PlateChange]:
-        """Process the samples held back for chunking (as far as the filter lets them out)."""
+    def add_late(self, t: float, grams: list[float | None]) -> bool | None:
+        """A reading that came after later ones of this shelf (a live feed's late line):
+        placed in time order among the readings held back. True if taken; False if it is a
+        copy of one held; None if the shelf has already read past its time (too late)."""
+        if t <= self._flushed_t:
+            return None
+        if len(grams) != self._width:
+            raise ValueError(
+                f"shelf {self.shelf.id!r}: {len(grams)} readings for {self._width} plates"
+            )
+        pending_t = self._pending_t
+        i = bisect.bisect_left(pending_t, t)
+        if i < len(pending_t) and pending_t[i] == t:
+            return False
+        pending_t.insert(i, t)
+        at = i * self._width
+        self._pending_g[at:at] = grams
+        return True
+
+    def flush(self, keep_after: float | None = None) -> list[PlateChange]:
+        """Process the samples held back for chunking (as far as the filter lets them out).
+        ``keep_after``: readings newer than this stay held, so that late ones still find
+        their place among them (``add_late``)."""
         pending_t, pending_g = self._pending_t, self._pending_g
         if not pending_t:
             return []
@@ -165,10 +188,18 @@ class ShelfDetector:
                 f"shelf {self.shelf.id!r}: {len(pending_g)} readings for {len(pending_t)} "
                 f"times of {self._width} plates"
             )
-        t = np.array(pending_t, dtype=float)
-        g = np.array(pending_g, dtype=float).reshape(len(t), -1)
-        pending_t.clear()
-        pending_g.clear()
+        n = len(pending_t) if keep_after is None else bisect.bisect_right(pending_t, keep_after)
+        if not n:
+            return []
+        t = np.array(pending_t[:n], dtype=float)
+        g = np.array(pending_g[: n * self._width], dtype=float).reshape(n, -1)
+        if n == len(pending_t):
+            pending_t.clear()
+            pending_g.clear()
+        else:
+            del pending_t[:n]
+            del pending_g[: n * self._width]
+        self._flushed_t = float(t[-1])
         t, g, raw = self._view.push(t, g)
         return self._process(t, g, raw) if len(t) else []
 
