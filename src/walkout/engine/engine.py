@@ -1306,9 +1306,9 @@ class Engine:
             det = self.detectors[shelf_of[plate]]
             if det.processed_t < t_near:
                 # Samples held back for chunking would hold the receipt up to a second:
-                # read them now (the exit is in the message stream, so replays do the same),
-                # as far as the party was near (later ones stay held for the weight grace).
-                for change in det.flush(t_near if self.config.weight_grace_s else None):
+                # read them now (the exit is in the message stream, so replays do the same;
+                # a reading of this shelf that comes later still is then too late).
+                for change in det.flush():
                     self._on_change(change)
                 if det.processed_t < t_near and not det.raw_calm_through(position[plate], t_near):
                     return f"shelf {shelf_of[plate]} was not read past t={t_near:.1f}"

@@ -264,6 +264,7 @@ class LiveStore:
             "rejected": self.rejected,
             "too_late": stats.too_late,
             "taken_late": stats.taken_late,
+            "weights_taken_late": stats.weights_taken_late,
             "duplicates": stats.duplicates,
             "links_down": sorted(self._links_down),  # transports (mqtt) cut off from devices
         }

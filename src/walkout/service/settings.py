@@ -6,7 +6,12 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from walkout.engine.config import LIVE_REORDER_WINDOW_S, EngineConfig, live_config
+from walkout.engine.config import (
+    LIVE_REORDER_WINDOW_S,
+    LIVE_WEIGHT_GRACE_S,
+    EngineConfig,
+    live_config,
+)
 
 
 class ServiceSettings(BaseModel):
@@ -50,10 +55,16 @@ class ServiceSettings(BaseModel):
         LIVE_REORDER_WINDOW_S,
         gt=0,
         description="The engine's reorder window: at least how long a device batches its "
-        "readings, plus the network's jitter (readings later than that are dropped and counted "
-        "in /v1/health's too_late; entries, exits and track frames are still taken up to 2 s "
-        "late, out of order). Every receipt waits this long after its exit; shorter is not "
-        "free (LIVE_REORDER_WINDOW_S says what 0.15 s cost).",
+        "lines, plus the network's jitter. Every receipt waits this long after its exit; "
+        "entries, exits and track frames later than it are still taken up to 2 s late, out of "
+        "order (LIVE_REORDER_WINDOW_S says what shorter windows cost).",
+    )
+    weight_grace_s: float = Field(
+        LIVE_WEIGHT_GRACE_S,
+        ge=0,
+        description="How much later than the reorder window a weight reading is still taken "
+        "(each shelf holds its newest readings back this long); later ones are dropped and "
+        "counted in /v1/health's too_late.",
     )
     exit_settle_s: float = Field(
         0.0,
@@ -95,4 +106,8 @@ class ServiceSettings(BaseModel):
 
     def engine_config(self) -> EngineConfig:
         """The engine as this service runs it (``live_config`` with these settings)."""
-        return live_config(reorder_window_s=self.reorder_window_s, exit_settle_s=self.exit_settle_s)
+        return live_config(
+            reorder_window_s=self.reorder_window_s,
+            weight_grace_s=self.weight_grace_s,
+            exit_settle_s=self.exit_settle_s,
+        )
