@@ -14,7 +14,8 @@ so this is ``live_load.py``'s latency less transport and processing (session 9: 
 against 0.33 s live with a 0.15 s window, and the same two late receipts).
 
 Printed per recording and pooled: latency p50 / p90 / p99 / max and the receipts later than
-1 s; accounts, exact, reviewed, and wrong but not reviewed (against truth.json).
+1 s; accounts, exact, reviewed, and wrong but not reviewed (against truth.json); lines refused
+as too late and readings taken late within the weight grace.
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def run(folder: Path, overrides: dict[str, float]) -> tuple[list[float], dict[st
         "exact": score.exact,
         "reviewed": score.reviewed,
         "wrong_unflagged": unflagged,
+        "too_late": engine.buffer.stats.too_late,
+        "weights_taken_late": engine.buffer.stats.weights_taken_late,
     }
 
 
@@ -110,7 +113,9 @@ def main() -> None:
         f"weight grace {config.weight_grace_s:g} s"
     )
     pooled: list[float] = []
-    total = {"accounts": 0, "exact": 0, "reviewed": 0, "wrong_unflagged": 0}
+    total = dict.fromkeys(
+        ("accounts", "exact", "reviewed", "wrong_unflagged", "too_late", "weights_taken_late"), 0
+    )
     for seed in parse_seeds(args.seeds):
         folder = hard_scale_recording(seed, args.minutes)
         lag, score = run(folder, overrides)

@@ -81,13 +81,15 @@ def test_batches_hold_every_message_once(tmp_path: Path) -> None:
 @pytest.mark.parametrize("live", [False, True])
 def test_feed_many_gives_what_feed_gives(tmp_path: Path, live: bool) -> None:
     """``hard`` delivers late, out of order and twice: the reorder buffer's releases and
-    refusals (too late for a short window) must fall at the same messages."""
+    refusals (too late for a short window) and the readings taken late within the weight
+    grace must fall at the same messages."""
     simulate(tmp_path, "hard", seed=4, minutes=1.0)
     layout = read_store(tmp_path)
     outputs = []
     stats = []
+    config = live_config(reorder_window_s=0.2, weight_grace_s=0.1) if live else None
     for many in (False, True):
-        engine = Engine(layout, live_config(reorder_window_s=0.2) if live else None)
+        engine = Engine(layout, config)
         out: list[object] = []
         for batch in iter_message_batches(tmp_path, light=True):
             if many:
@@ -102,4 +104,5 @@ def test_feed_many_gives_what_feed_gives(tmp_path: Path, live: bool) -> None:
     assert stats[0] == stats[1]
     assert stats[0][1].duplicates > 0
     assert stats[0][1].too_late > 0 or not live
+    assert stats[0][1].weights_taken_late > 0 or not live
     assert "FinalReceipt" in outputs[0]

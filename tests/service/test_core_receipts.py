@@ -165,7 +165,7 @@ def test_readings_later_than_the_reorder_window_are_weighed_within_the_weight_gr
     service: Harness, two_shoppers: list[Any]
 ) -> None:
     """A shelf controller's lines held up 0.4 s on the network (the window 0.25 s, the weight
-    grace 0.25 s more): taken, not dropped, and the receipts are the same."""
+    grace 0.35 s more): taken, not dropped, and the receipts are the same."""
     first_exit = min(m.t for m in two_shoppers if isinstance(m, ExitMsg))
     arrivals = sorted(
         (

@@ -35,7 +35,7 @@ def serve(
         typer.Option(
             help="Engine reorder window in seconds: at least the devices' batching plus "
             "jitter; every receipt waits this long (default 0.25, LIVE_REORDER_WINDOW_S; "
-            "readings get 0.25 s more, LIVE_WEIGHT_GRACE_S)."
+            "readings get 0.35 s more, LIVE_WEIGHT_GRACE_S)."
         ),
     ] = None,
     demo: Annotated[
