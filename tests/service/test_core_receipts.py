@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -138,24 +139,26 @@ def test_a_device_clock_far_ahead_is_refused_and_does_not_stall_the_store(
     assert service.client().get("/v1/health").json()["too_late"] == 0
 
 
+def _charged_when_late(
+    service: Harness, msgs: list[Any], late_s: Callable[[Any], float]
+) -> dict[str, dict[str, int]]:
+    """Feed ``msgs`` as delivered when each arrives ``late_s(msg)`` late; the charged items."""
+    arrivals = sorted(
+        ((m.t + late_s(m), i, m) for i, m in enumerate(msgs)), key=lambda a: (a[0], a[1])
+    )
+    service.feed([m for _, _, m in arrivals], service.key("device"))
+    return {r["account"]: r["items"] for r in _charged(service, 2)}
+
+
 def test_an_exit_later_than_the_reorder_window_still_charges_its_receipt(
     service: Harness, two_shoppers: list[Any]
 ) -> None:
     """A gate controller's exit line held up 1 s on the network (the live window is 0.25 s)
     is taken out of order, not dropped: both receipts come and are charged right."""
-    arrivals = sorted(
-        (
-            (m.t + (1.0 if isinstance(m, ExitMsg) else 0.0), i, m)
-            for i, m in enumerate(two_shoppers)
-        ),
-        key=lambda a: (a[0], a[1]),
+    items = _charged_when_late(
+        service, two_shoppers, lambda m: 1.0 if isinstance(m, ExitMsg) else 0.0
     )
-    service.feed([m for _, _, m in arrivals], service.key("device"))
-    receipts = _charged(service, 2)
-    assert {r["account"]: r["items"] for r in receipts} == {
-        "acct-a": {"cola": 1},
-        "acct-b": {"chips": 1},
-    }
+    assert items == {"acct-a": {"cola": 1}, "acct-b": {"chips": 1}}
     health = service.client().get("/v1/health").json()
     assert health["taken_late"] == 2
     assert health["too_late"] == 0
@@ -167,19 +170,12 @@ def test_readings_later_than_the_reorder_window_are_weighed_within_the_weight_gr
     """A shelf controller's lines held up 0.4 s on the network (the window 0.25 s, the weight
     grace 0.35 s more): taken, not dropped, and the receipts are the same."""
     first_exit = min(m.t for m in two_shoppers if isinstance(m, ExitMsg))
-    arrivals = sorted(
-        (
-            (m.t + (0.4 if isinstance(m, WeightMsg) and m.t < first_exit - 1.0 else 0.0), i, m)
-            for i, m in enumerate(two_shoppers)
-        ),
-        key=lambda a: (a[0], a[1]),
+    items = _charged_when_late(
+        service,
+        two_shoppers,
+        lambda m: 0.4 if isinstance(m, WeightMsg) and m.t < first_exit - 1.0 else 0.0,
     )
-    service.feed([m for _, _, m in arrivals], service.key("device"))
-    receipts = _charged(service, 2)
-    assert {r["account"]: r["items"] for r in receipts} == {
-        "acct-a": {"cola": 1},
-        "acct-b": {"chips": 1},
-    }
+    assert items == {"acct-a": {"cola": 1}, "acct-b": {"chips": 1}}
     health = service.client().get("/v1/health").json()
     assert health["weights_taken_late"] > 0
     assert health["too_late"] == 0
