@@ -1,4 +1,5 @@
-"""A live feed's reorder window drops late readings, never a late entry, exit or track frame."""
+"""A live feed's reorder window drops readings later than it and the weight grace, never a late
+entry, exit or track frame."""
 
 from __future__ import annotations
 

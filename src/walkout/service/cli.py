@@ -38,6 +38,13 @@ def serve(
             "readings get 0.35 s more, LIVE_WEIGHT_GRACE_S)."
         ),
     ] = None,
+    weight_grace: Annotated[
+        float | None,
+        typer.Option(
+            help="How much later than the reorder window a weight reading is still taken, in "
+            "seconds (default 0.35, LIVE_WEIGHT_GRACE_S); later ones are dropped and counted."
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -72,6 +79,8 @@ def serve(
         typer.echo("error: give --store DIR (a folder with store.json), or --demo", err=True)
         raise typer.Exit(2)
     window = {} if reorder_window is None else {"reorder_window_s": reorder_window}
+    if weight_grace is not None:
+        window["weight_grace_s"] = weight_grace
     try:
         settings = ServiceSettings(
             store_dir=store,
