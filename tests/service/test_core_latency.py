@@ -1,7 +1,7 @@
 """The receipt comes out at once after the exit, on the store's clock.
 
 Live, the store clock advances with the feeds (30 Hz per shelf), so "at once" means: the
-receipt is out before the feed has gone more than the reorder window (0.25 s) plus one 0.1 s
+receipt is out before the feed has gone more than the reorder window (0.5 s) plus one 0.1 s
 bucket past the exit. The old engine (2 s window, 1 s settle, 1 s chunks) needed 3-4 s. The
 wall-clock latency over MQTT is measured by ``bench/live_load.py``, not here.
 """

@@ -34,15 +34,14 @@ def serve(
         float | None,
         typer.Option(
             help="Engine reorder window in seconds: at least the devices' batching plus "
-            "jitter; every receipt waits this long (default 0.25, LIVE_REORDER_WINDOW_S; "
-            "readings get 0.35 s more, LIVE_WEIGHT_GRACE_S)."
+            "jitter; every receipt waits this long (default 0.5, LIVE_REORDER_WINDOW_S)."
         ),
     ] = None,
     weight_grace: Annotated[
         float | None,
         typer.Option(
             help="How much later than the reorder window a weight reading is still taken, in "
-            "seconds (default 0.35, LIVE_WEIGHT_GRACE_S); later ones are dropped and counted."
+            "seconds (default 0, LIVE_WEIGHT_GRACE_S); later ones are dropped and counted."
         ),
     ] = None,
     demo: Annotated[
