@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
+from tests.engine.test_late_gates import delayed
 from tests.service.conftest import Harness, as_json, wait_until
 
 from walkout.recording.models import ExitMsg, WeightMsg
@@ -140,13 +141,11 @@ def test_a_device_clock_far_ahead_is_refused_and_does_not_stall_the_store(
 
 
 def _charged_when_late(
-    service: Harness, msgs: list[Any], late_s: Callable[[Any], float]
+    service: Harness, msgs: list[Any], late_s: float, which: Callable[[Any], bool]
 ) -> dict[str, dict[str, int]]:
-    """Feed ``msgs`` as delivered when each arrives ``late_s(msg)`` late; the charged items."""
-    arrivals = sorted(
-        ((m.t + late_s(m), i, m) for i, m in enumerate(msgs)), key=lambda a: (a[0], a[1])
-    )
-    service.feed([m for _, _, m in arrivals], service.key("device"))
+    """Feed ``msgs`` as delivered when those ``which`` picks arrive ``late_s`` late; the
+    charged items."""
+    service.feed(delayed(msgs, late_s, which), service.key("device"))
     return {r["account"]: r["items"] for r in _charged(service, 2)}
 
 
@@ -155,9 +154,7 @@ def test_an_exit_later_than_the_reorder_window_still_charges_its_receipt(
 ) -> None:
     """A gate controller's exit line held up 1 s on the network (the live window is 0.5 s)
     is taken out of order, not dropped: both receipts come and are charged right."""
-    items = _charged_when_late(
-        service, two_shoppers, lambda m: 1.0 if isinstance(m, ExitMsg) else 0.0
-    )
+    items = _charged_when_late(service, two_shoppers, 1.0, lambda m: isinstance(m, ExitMsg))
     assert items == {"acct-a": {"cola": 1}, "acct-b": {"chips": 1}}
     health = service.client().get("/v1/health").json()
     assert health["taken_late"] == 2
@@ -174,7 +171,8 @@ def test_readings_later_than_the_reorder_window_are_weighed_within_the_weight_gr
     items = _charged_when_late(
         service,
         two_shoppers,
-        lambda m: 0.55 if isinstance(m, WeightMsg) and m.t < first_exit - 1.0 else 0.0,
+        0.55,
+        lambda m: isinstance(m, WeightMsg) and m.t < first_exit - 1.0,
     )
     assert items == {"acct-a": {"cola": 1}, "acct-b": {"chips": 1}}
     health = service.client().get("/v1/health").json()

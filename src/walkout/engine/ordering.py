@@ -131,8 +131,8 @@ class ReorderBuffer:
         if number < self._released_upto:
             if self.late_grace_s and key[1] in _LATE_RANKS:
                 return self._take_late(msg, key)
-            if key[1] == 2 and self._take_late_weight(msg, t):
-                return True
+            if key[1] == 2:
+                return self._take_late_weight(msg, key)
             self.stats.too_late += 1
             return False
         bucket = self._buckets.get(number)
@@ -176,22 +176,19 @@ class ReorderBuffer:
             number = t // BUCKET_S
             if number < released_upto:
                 if late_grace and key[1] in _LATE_RANKS:
-                    self._newest_t = newest
-                    self._next_release_t = next_release
-                    if self._take_late(msg, key):
-                        yield self.pop_ready()
-                        released_upto = self._released_upto
-                        next_release = self._next_release_t
-                        newest = self._newest_t
+                    take_late = self._take_late
+                elif key[1] == 2:
+                    take_late = self._take_late_weight
+                else:
+                    stats.too_late += 1
                     continue
-                if key[1] == 2 and self._take_late_weight(msg, t, newest):
-                    self._next_release_t = next_release
+                self._newest_t = newest
+                self._next_release_t = next_release
+                if take_late(msg, key):
                     yield self.pop_ready()
                     released_upto = self._released_upto
                     next_release = self._next_release_t
                     newest = self._newest_t
-                    continue
-                stats.too_late += 1
                 continue
             bucket = buckets.get(number)
             if bucket is None:
@@ -241,13 +238,12 @@ class ReorderBuffer:
         self.stats.taken_late += 1
         return True
 
-    def _take_late_weight(self, msg: AnyMessage, t: float, newest: float | None = None) -> bool:
+    def _take_late_weight(self, msg: AnyMessage, key: Key) -> bool:
         """A weight reading whose time was already released: taken (True) if it is within
-        the weight grace. ``newest``: the caller's newest time, where it keeps it in a local."""
-        newest_t = self._newest_t if newest is None else newest
-        if not self.weight_grace_s or t < newest_t - self.window_s - self.weight_grace_s:
+        the weight grace, else counted as too late."""
+        if not self.weight_grace_s or key[0] < self._newest_t - self.window_s - self.weight_grace_s:
+            self.stats.too_late += 1
             return False
-        self._newest_t = newest_t
         self._late.append(msg)
         self.stats.weights_taken_late += 1
         return True

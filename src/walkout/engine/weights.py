@@ -193,12 +193,8 @@ class ShelfDetector:
             return []
         t = np.array(pending_t[:n], dtype=float)
         g = np.array(pending_g[: n * self._width], dtype=float).reshape(n, -1)
-        if n == len(pending_t):
-            pending_t.clear()
-            pending_g.clear()
-        else:
-            del pending_t[:n]
-            del pending_g[: n * self._width]
+        del pending_t[:n]  # in place: the engine holds these lists (``intake``)
+        del pending_g[: n * self._width]
         self._flushed_t = float(t[-1])
         t, g, raw = self._view.push(t, g)
         return self._process(t, g, raw) if len(t) else []
