@@ -25,11 +25,16 @@ from walkout.recording.files import read_truth
 from walkout.replay import replay
 
 
-def run_one(job: tuple[str, int, bool]) -> tuple[str, int, Score, Score, list[str]]:
-    preset, seed, live = job
+def run_one(
+    job: tuple[str, int, bool, float | None],
+) -> tuple[str, int, Score, Score, list[str]]:
+    preset, seed, live, exit_window = job
     folder = recording(preset, seed)
     truth = read_truth(folder)
-    ours = replay(folder, config=live_config() if live else None)
+    config = None
+    if live:
+        config = live_config() if exit_window is None else live_config(exit_window_s=exit_window)
+    ours = replay(folder, config=config)
     naive = replay(folder, engine_factory=NaiveEngine)
     s_ours = score_receipts(truth, [r.to_out() for r in ours.receipts])
     s_naive = score_receipts(truth, [r.to_out() for r in naive.receipts])
@@ -60,9 +65,12 @@ def main() -> None:
         action="store_true",
         help="Run the engine as `walkout serve` does (engine.config.live_config).",
     )
+    parser.add_argument(
+        "--exit-window", type=float, default=None, help="With --live: its exit_window_s."
+    )
     args = parser.parse_args()
     presets = args.presets.split(",")
-    jobs = [(p, s, args.live) for p in presets for s in parse_seeds(args.seeds)]
+    jobs = [(p, s, args.live, args.exit_window) for p in presets for s in parse_seeds(args.seeds)]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run_one, jobs))
     console = Console()

@@ -118,8 +118,14 @@ class ServeProcess:
     so a restarted one rebuilds from the same log and finds the same embedded broker)."""
 
     def __init__(
-        self, store_dir: Path, workdir: Path, mqtt_url: str | None = None, port: int = 0
+        self,
+        store_dir: Path,
+        workdir: Path,
+        mqtt_url: str | None = None,
+        port: int = 0,
+        serve_args: tuple[str, ...] = (),
     ) -> None:
+        self.serve_args = serve_args
         self.store_dir = store_dir
         self.workdir = workdir
         self.db = workdir / "walkout.db"
@@ -137,6 +143,7 @@ class ServeProcess:
         ]  # fmt: skip
         if self.mqtt_url:
             cmd += ["--mqtt-url", self.mqtt_url]
+        cmd += self.serve_args
         log = open(self.workdir / "serve.log", "ab")  # noqa: SIM115 (the child owns it)
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         log.close()
@@ -487,7 +494,11 @@ def main() -> None:
     parser.add_argument("--speed", type=float, default=1.0, help="1 = real time")
     parser.add_argument("--workdir", type=Path, default=None, help="kept if given")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--exit-window", type=float, default=None, help="walkout serve --exit-window, s"
+    )
     args = parser.parse_args()
+    serve_args = () if args.exit_window is None else ("--exit-window", str(args.exit_window))
 
     folder = hard_scale_recording(args.seed, args.minutes)
     store = json.loads((folder / "store.json").read_text())
@@ -500,7 +511,7 @@ def main() -> None:
 
     print(f"store {sid}: {n_plates} plates, {len(truth['receipts'])} accounts; "
           f"walkout serve in {workdir}", flush=True)  # fmt: skip
-    serve = ServeProcess(folder, workdir).start()
+    serve = ServeProcess(folder, workdir, serve_args=serve_args).start()
     try:
         listener = ReceiptListener(serve.mqtt_login("service"), sid)
         sampler = Sampler(serve.pid).start()

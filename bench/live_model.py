@@ -99,6 +99,9 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=None, help="reorder window, s")
     parser.add_argument("--grace", type=float, default=None, help="late grace, s")
     parser.add_argument("--weight-grace", type=float, default=None, help="weight grace, s")
+    parser.add_argument(
+        "--exit-window", type=float, default=None, help="window while a receipt waits, s"
+    )
     args = parser.parse_args()
     overrides: dict[str, float] = {}
     if args.window is not None:
@@ -107,10 +110,12 @@ def main() -> None:
         overrides["late_grace_s"] = args.grace
     if args.weight_grace is not None:
         overrides["weight_grace_s"] = args.weight_grace
+    if args.exit_window is not None:
+        overrides["exit_window_s"] = args.exit_window
     config = live_config(**overrides)
     print(
         f"live config: window {config.reorder_window_s:g} s, grace {config.late_grace_s:g} s, "
-        f"weight grace {config.weight_grace_s:g} s"
+        f"weight grace {config.weight_grace_s:g} s, exit window {config.exit_window_s} s"
     )
     pooled: list[float] = []
     total = dict.fromkeys(

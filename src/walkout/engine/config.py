@@ -37,6 +37,15 @@ class EngineConfig(BaseModel):
         "window.",
     )
 
+    exit_window_s: float | None = Field(
+        None,
+        ge=0,
+        description="While an exit is held in the reorder window, and while a party that left "
+        "waits for its receipt (for up to 2 s), the window shrinks to this, so a receipt does "
+        "not wait out the window: what comes later than it meanwhile takes the late paths (a "
+        "reading without a weight grace is dropped). None: the window never shrinks.",
+    )
+
     # --- weights ----------------------------------------------------------------------------
     chunk_samples: int = Field(
         30,
@@ -265,8 +274,12 @@ LIVE_WEIGHT_GRACE_S = 0.0
 """A live feed's readings are taken up to the window plus this late (0: held to the window;
 see ``LIVE_REORDER_WINDOW_S`` for what 0.1 s did)."""
 
+LIVE_EXIT_WINDOW_S: float | None = None
+"""A live feed's window while an exit is held or a leaver's receipt waits (None: the reorder
+window throughout; see ``EngineConfig.exit_window_s``)."""
 
-def live_config(**overrides: float) -> EngineConfig:
+
+def live_config(**overrides: float | None) -> EngineConfig:
     """The engine as the live service runs it: receipts final at once at the exit gate.
 
     A store's own network delivers within milliseconds, so the reorder window shrinks from
@@ -279,6 +292,7 @@ def live_config(**overrides: float) -> EngineConfig:
         **{
             "reorder_window_s": LIVE_REORDER_WINDOW_S,
             "weight_grace_s": LIVE_WEIGHT_GRACE_S,
+            "exit_window_s": LIVE_EXIT_WINDOW_S,
             "late_grace_s": 2.0,
             "exit_settle_s": 0.0,
             **overrides,

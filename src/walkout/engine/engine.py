@@ -129,6 +129,11 @@ SETTLE_WAIT_MAX_S = 60.0
 """Longest a leaver's receipt waits for the plates they reached to read calm and be decided
 (a shelf whose controller died never will); then it is made, for review."""
 
+EXIT_HURRY_MAX_S = 2.0
+"""With an ``exit_window_s``, the reorder window stays short while a leaver's receipt waits, but
+no longer than this after the exit: a receipt this late is late anyway, and the rest of the
+store gets its full window back."""
+
 RETURN_WITHIN_S = 120.0
 """A put-back that nothing the people near hold explains may return a unit taken from the same
 plates this long before and given to someone else (see ``_returned_for_another``)."""
@@ -169,7 +174,10 @@ class Engine:
         self.config = config or EngineConfig()
         self.store = StoreIndex(layout)
         self.buffer = ReorderBuffer(
-            self.config.reorder_window_s, self.config.late_grace_s, self.config.weight_grace_s
+            self.config.reorder_window_s,
+            self.config.late_grace_s,
+            self.config.weight_grace_s,
+            self.config.exit_window_s,
         )
         min_step = min(self.config.min_step_g, 0.5 * self.store.lightest_g)
         self.detectors: dict[str, ShelfDetector] = {
@@ -354,6 +362,10 @@ class Engine:
                 self._fire_due(now, out)
                 due = min(self._next_prune_t, self._next_decision_t, self._next_finalize_t)
         self.now = now
+        if self.config.exit_window_s is not None:
+            self.buffer.set_waiting(
+                any(now < due + EXIT_HURRY_MAX_S for due in self.finalize_at.values())
+            )
 
     def _take_late_weight(self, t: float, shelf: str, grams: list[float | None]) -> None:
         """A reading released after later ones (a live feed's, within the weight grace): its

@@ -80,6 +80,11 @@ class ReorderBuffer:
     time order (first, at the next release): the engine places it among the readings its
     shelf holds back (see ``ShelfDetector.add_late``) or, if the shelf has read past it, drops
     it there. Copies are not remembered here: the shelf knows the times it holds."""
+    exit_window_s: float | None = None
+    """While an exit is held, or the engine says a party that left waits for its receipt
+    (``set_waiting``), the window shrinks to this: a receipt need not wait out the window meant
+    for the rest of the store. What comes later than that is taken by the late paths (or, a
+    reading without a weight grace, dropped). None: the window never shrinks."""
     stats: OrderingStats = field(default_factory=OrderingStats)
     # Bucket numbers are whole floats (``t // BUCKET_S``), not ints: the same numbers and the
     # same arithmetic on them, without an int() for every message.
@@ -92,11 +97,18 @@ class ReorderBuffer:
     _late: list[AnyMessage] = field(default_factory=list)  # taken late, not yet released
     _late_keys: set[Key] = field(default_factory=set)  # of messages that may come late, taken
     _late_key_order: deque[Key] = field(default_factory=deque)  # the same, as taken
+    _lag: float = math.nan  # the window in force: ``window_s``, or ``exit_window_s`` in a hurry
+    _exit_through: float = float("-inf")  # the latest exit taken
+    _waiting: bool = False  # a party that left waits for its receipt (the engine says)
+
+    def __post_init__(self) -> None:
+        self._lag = self.window_s
 
     @property
     def watermark(self) -> float:
-        """Messages at or before this time are final: nothing earlier may still arrive."""
-        return self._newest_t - self.window_s
+        """Messages at or before this time are released (in a hurry for a receipt, sooner than
+        the window: something earlier may then still come, and takes the late paths)."""
+        return self._newest_t - self._lag
 
     @property
     def newest_t(self) -> float:
@@ -147,10 +159,12 @@ class ReorderBuffer:
             return False
         if self.late_grace_s and key[1] in _LATE_RANKS:
             self._remember(key)
+        if key[1] == 3 and self.exit_window_s is not None:
+            self._hurry_for_exit(t)
         newest = self._newest_t
         if t > newest:
             self._newest_t = newest = t
-        return self._next_release_t <= newest - self.window_s
+        return self._next_release_t <= newest - self._lag
 
     def release_many(self, msgs: Iterable[AnyMessage]) -> Iterator[list[AnyMessage]]:
         """``offer`` each message in turn and yield ``pop_ready()`` whenever a bucket can be
@@ -160,8 +174,9 @@ class ReorderBuffer:
         buckets = self._buckets
         order = self._order
         stats = self.stats
-        window = self.window_s
+        window = self._lag
         late_grace = self.late_grace_s
+        hurry = self.exit_window_s is not None
         newest = self._newest_t
         released_upto = self._released_upto
         next_release = self._next_release_t
@@ -189,6 +204,7 @@ class ReorderBuffer:
                     released_upto = self._released_upto
                     next_release = self._next_release_t
                     newest = self._newest_t
+                    window = self._lag
                 continue
             bucket = buckets.get(number)
             if bucket is None:
@@ -203,6 +219,9 @@ class ReorderBuffer:
             if late_grace and key[1] in _LATE_RANKS:
                 self._newest_t = newest
                 self._remember(key)
+            if hurry and key[1] == 3:
+                self._hurry_for_exit(t)
+                window = self._lag
             if t > newest:
                 newest = t
             if next_release <= newest - window:
@@ -212,8 +231,28 @@ class ReorderBuffer:
                 released_upto = self._released_upto
                 next_release = self._next_release_t
                 newest = self._newest_t
+                window = self._lag
         self._newest_t = newest
         self._next_release_t = next_release
+
+    def _hurry_for_exit(self, t: float) -> None:
+        """An exit at ``t`` is held: release up to it without waiting out the window."""
+        if t > self._exit_through:
+            self._exit_through = t
+        assert self.exit_window_s is not None
+        self._lag = self.exit_window_s
+
+    def set_waiting(self, waiting: bool) -> None:
+        """The engine says whether a party that left waits for its receipt: while one does
+        (or an exit is still held), the window is ``exit_window_s``."""
+        self._waiting = waiting
+        self._update_lag()
+
+    def _update_lag(self) -> None:
+        if self.exit_window_s is None:
+            return
+        held = self._exit_through >= self._released_upto * BUCKET_S
+        self._lag = self.exit_window_s if self._waiting or held else self.window_s
 
     def _remember(self, key: Key) -> None:
         """Keep the key of a message that may come late while a copy of it could still come."""
@@ -240,8 +279,10 @@ class ReorderBuffer:
 
     def _take_late_weight(self, msg: AnyMessage, key: Key) -> bool:
         """A weight reading whose time was already released: taken (True) if it is within
-        the weight grace, else counted as too late."""
-        if not self.weight_grace_s or key[0] < self._newest_t - self.window_s - self.weight_grace_s:
+        the window and the weight grace (released early in a hurry for a receipt, or held
+        back for the grace), else counted as too late. Its shelf places it, if it has not
+        read past it."""
+        if key[0] < self._newest_t - self.window_s - self.weight_grace_s:
             self.stats.too_late += 1
             return False
         self._late.append(msg)
@@ -260,7 +301,7 @@ class ReorderBuffer:
 
     def has_ready(self) -> bool:
         """Is any held bucket old enough to be released (or a late message taken)?"""
-        return self._next_release_t <= self._newest_t - self.window_s or bool(self._late)
+        return self._next_release_t <= self._newest_t - self._lag or bool(self._late)
 
     def pop_ready(self, until: float | None = None) -> list[AnyMessage]:
         """Release, in time order, every bucket wholly at or before ``until`` (the watermark)."""
@@ -277,6 +318,8 @@ class ReorderBuffer:
             keys = sorted(bucket)
             self._released_t = keys[-1][0]
             released.extend(map(bucket.__getitem__, keys))
+        if self._lag != self.window_s:
+            self._update_lag()
         return released
 
     def drain(self) -> list[AnyMessage]:

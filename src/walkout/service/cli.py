@@ -44,6 +44,14 @@ def serve(
             "seconds (default 0, LIVE_WEIGHT_GRACE_S); later ones are dropped and counted."
         ),
     ] = None,
+    exit_window: Annotated[
+        float | None,
+        typer.Option(
+            help="Reorder window in seconds while an exit is held or a leaver's receipt waits "
+            "(at least the devices' batching): receipts wait this instead of the whole window, "
+            "and lines later than it meanwhile take the late paths. Default: off."
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -80,6 +88,8 @@ def serve(
     window = {} if reorder_window is None else {"reorder_window_s": reorder_window}
     if weight_grace is not None:
         window["weight_grace_s"] = weight_grace
+    if exit_window is not None:
+        window["exit_window_s"] = exit_window
     try:
         settings = ServiceSettings(
             store_dir=store,

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from walkout.engine.config import (
+    LIVE_EXIT_WINDOW_S,
     LIVE_REORDER_WINDOW_S,
     LIVE_WEIGHT_GRACE_S,
     EngineConfig,
@@ -66,6 +67,13 @@ class ServiceSettings(BaseModel):
         "(each shelf holds its newest readings back this long); later ones are dropped and "
         "counted in /v1/health's too_late.",
     )
+    exit_window_s: float | None = Field(
+        LIVE_EXIT_WINDOW_S,
+        ge=0,
+        description="The reorder window while an exit is held or a leaver's receipt waits: at "
+        "least the devices' batching. Receipts then wait this, not the whole window; lines "
+        "later than it meanwhile take the late paths. None: the reorder window throughout.",
+    )
     exit_settle_s: float = Field(
         0.0,
         ge=0,
@@ -109,5 +117,6 @@ class ServiceSettings(BaseModel):
         return live_config(
             reorder_window_s=self.reorder_window_s,
             weight_grace_s=self.weight_grace_s,
+            exit_window_s=self.exit_window_s,
             exit_settle_s=self.exit_settle_s,
         )
