@@ -66,7 +66,10 @@ def main() -> None:
         help="Run the engine as `walkout serve` does (engine.config.live_config).",
     )
     parser.add_argument(
-        "--exit-window", type=float, default=None, help="With --live: its exit_window_s."
+        "--exit-window",
+        type=float,
+        default=None,
+        help="With --live: its exit_window_s (default 0.15; 0.5: off).",
     )
     args = parser.parse_args()
     presets = args.presets.split(",")

@@ -495,7 +495,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="kept if given")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument(
-        "--exit-window", type=float, default=None, help="walkout serve --exit-window, s"
+        "--exit-window", type=float, default=None, help="walkout serve --exit-window, s (0.5: off)"
     )
     args = parser.parse_args()
     serve_args = () if args.exit_window is None else ("--exit-window", str(args.exit_window))

@@ -100,7 +100,7 @@ def main() -> None:
     parser.add_argument("--grace", type=float, default=None, help="late grace, s")
     parser.add_argument("--weight-grace", type=float, default=None, help="weight grace, s")
     parser.add_argument(
-        "--exit-window", type=float, default=None, help="window while a receipt waits, s"
+        "--exit-window", type=float, default=None, help="window while a receipt waits, s (0.5: off)"
     )
     args = parser.parse_args()
     overrides: dict[str, float] = {}

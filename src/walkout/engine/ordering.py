@@ -83,8 +83,9 @@ class ReorderBuffer:
     exit_window_s: float | None = None
     """While an exit is held, or the engine says a party that left waits for its receipt
     (``set_waiting``), the window shrinks to this: a receipt need not wait out the window meant
-    for the rest of the store. What comes later than that is taken by the late paths (or, a
-    reading without a weight grace, dropped). None: the window never shrinks."""
+    for the rest of the store. What comes later than that is taken by the late paths (a
+    reading is placed among its shelf's unread ones, or dropped). None, or as long as the
+    window: the window never shrinks."""
     stats: OrderingStats = field(default_factory=OrderingStats)
     # Bucket numbers are whole floats (``t // BUCKET_S``), not ints: the same numbers and the
     # same arithmetic on them, without an int() for every message.
@@ -240,7 +241,7 @@ class ReorderBuffer:
         if t > self._exit_through:
             self._exit_through = t
         assert self.exit_window_s is not None
-        self._lag = self.exit_window_s
+        self._lag = min(self.exit_window_s, self.window_s)
 
     def set_waiting(self, waiting: bool) -> None:
         """The engine says whether a party that left waits for its receipt: while one does
@@ -252,7 +253,8 @@ class ReorderBuffer:
         if self.exit_window_s is None:
             return
         held = self._exit_through >= self._released_upto * BUCKET_S
-        self._lag = self.exit_window_s if self._waiting or held else self.window_s
+        hurry = self._waiting or held
+        self._lag = min(self.exit_window_s, self.window_s) if hurry else self.window_s
 
     def _remember(self, key: Key) -> None:
         """Keep the key of a message that may come late while a copy of it could still come."""
@@ -281,8 +283,9 @@ class ReorderBuffer:
         """A weight reading whose time was already released: taken (True) if it is within
         the window and the weight grace (released early in a hurry for a receipt, or held
         back for the grace), else counted as too late. Its shelf places it, if it has not
-        read past it."""
-        if key[0] < self._newest_t - self.window_s - self.weight_grace_s:
+        read past it. Without a grace or an exit window every one is too late."""
+        may_take = self.weight_grace_s or self.exit_window_s is not None
+        if not may_take or key[0] < self._newest_t - self.window_s - self.weight_grace_s:
             self.stats.too_late += 1
             return False
         self._late.append(msg)

@@ -49,7 +49,8 @@ def serve(
         typer.Option(
             help="Reorder window in seconds while an exit is held or a leaver's receipt waits "
             "(at least the devices' batching): receipts wait this instead of the whole window, "
-            "and lines later than it meanwhile take the late paths. Default: off."
+            "and lines later than it meanwhile take the late paths (default 0.15, "
+            "LIVE_EXIT_WINDOW_S; as long as the reorder window: off)."
         ),
     ] = None,
     demo: Annotated[

@@ -72,7 +72,8 @@ class ServiceSettings(BaseModel):
         ge=0,
         description="The reorder window while an exit is held or a leaver's receipt waits: at "
         "least the devices' batching. Receipts then wait this, not the whole window; lines "
-        "later than it meanwhile take the late paths. None: the reorder window throughout.",
+        "later than it meanwhile take the late paths. None, or as long as the reorder window: "
+        "the reorder window throughout (LIVE_EXIT_WINDOW_S says what it gave).",
     )
     exit_settle_s: float = Field(
         0.0,
