@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -76,7 +77,8 @@ def main() -> None:
                 lag_in.append(engine.buffer.newest_t - last_exit[account])
                 if late > 1.0:
                     taken = closed_by.pop(account, engine.now)
-                    cause = _cause(out, taken - config.reorder_window_s, last_exit[account])
+                    held = min(config.exit_window_s or math.inf, config.reorder_window_s)
+                    cause = _cause(out, taken - held, last_exit[account])
                     causes[cause] += 1
                     late_ones.append((late, account, cause))
                 elif late < 0.0:
@@ -94,7 +96,8 @@ def main() -> None:
         b = np.array(lag_in)
         q50, q90, q99 = np.percentile(b, [50, 90, 99])
         print(f"on the clock of the newest line taken in (reorder window "
-              f"{config.reorder_window_s:g} s): p50 {q50:.2f}  p90 {q90:.2f}  p99 {q99:.2f}  "
+              f"{config.reorder_window_s:g} s, exit window {config.exit_window_s} s): "
+              f"p50 {q50:.2f}  p90 {q90:.2f}  p99 {q99:.2f}  "
               f"max {b.max():.2f}  under 1 s: {(b < 1).mean():.0%}")  # fmt: skip
     if args.why:
         size = Counter(p["account"] for p in truth["persons"])

@@ -87,3 +87,38 @@ def test_a_shopper_who_walks_out_straight_after_a_pick_gets_the_receipt_within_a
     t_final, items = final["acct-a"]
     assert items == {"cola": 1}
     assert t_final - 7.0 < 1.0
+
+
+def test_a_change_held_for_its_neighbour_does_not_hold_a_passer_bys_pick() -> None:
+    """As above, but B stands 1.6 m behind A while A takes the cola (within the 3 m at which
+    anyone counts as near, but far too far to have reached plate 0, hands hidden or not), then
+    goes to the far plate for chips and out. A's change waits for the lean; B, who cannot have
+    made it, is not held with it: B's pick is decided before the lean ends. (B's receipt still
+    waits for the leaning plate, which B stood within an arm's reach of.)"""
+    store = long_store()
+    scene = Scene(store, seed=3)
+    scene.entry(0.5, "acct-a")
+    scene.person(
+        "a1", [(1.5, 0.5, 0.3), (3.0, 1.0, 2.4), (16.0, 1.0, 2.4)], reaches=[(0, 4.6, 5.4)]
+    )
+    scene.pick(0, 5.0, 368.0)
+    scene.lean(1, 4.0, 12.0, 120.0)
+    scene.entry(1.0, "acct-b")
+    walk_b = [(2.0, 0.5, 0.3), (3.0, 1.0, 0.8), (5.6, 1.0, 0.8), (6.6, 5.4, 2.4)]
+    walk_b += [(8.0, 5.4, 2.4), (10.0, 3.5, 0.2), (10.8, 3.5, -0.5)]
+    scene.person("b1", walk_b, reaches=[(FAR_PLATE, 6.8, 7.6)])
+    scene.pick(FAR_PLATE, 7.2, 160.0)
+    scene.exit(10.0)
+    engine = Engine(store, live_config())
+    decided: dict[str, float] = {}
+    final: dict[str, FinalReceipt] = {}
+    for msg in scene.build(22.0):
+        for out in engine.feed(msg):
+            if isinstance(out, CartChange):
+                decided.setdefault(out.account, engine.now)
+            elif isinstance(out, FinalReceipt):
+                final[out.receipt.account] = out
+    assert decided["acct-a"] >= 12.0  # held by the lean
+    assert decided["acct-b"] < 11.0
+    assert final["acct-b"].receipt.items == {"chips": 1}
+    assert engine.carts["acct-a"].item_counts() == {"cola": 1}

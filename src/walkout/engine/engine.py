@@ -129,6 +129,11 @@ SETTLE_WAIT_MAX_S = 60.0
 """Longest a leaver's receipt waits for the plates they reached to read calm and be decided
 (a shelf whose controller died never will); then it is made, for review."""
 
+WHO_MIN_LIKELIHOOD = 1e-3
+"""A person whose likelihood of having made a change is below this (hands hidden, standing
+about 1.25 m or more from where one reaches it) cannot have made it, for holding back later
+changes: their posterior is a thousandth of a shopper's in reach."""
+
 EXIT_HURRY_MAX_S = 2.0
 """With an ``exit_window_s``, the reorder window stays short while a leaver's receipt waits, but
 no longer than this after the exit: a receipt this late is late anyway, and the rest of the
@@ -589,9 +594,13 @@ class Engine:
 
     @staticmethod
     def _who_may_have(people: list[Proximity]) -> set[int | str]:
-        """The people (and their parties' accounts) who may have made a group's changes."""
+        """The people (and their parties' accounts) who may have made a group's changes: not
+        those whose likelihood is negligible (standing a metre and a half off, hands hidden),
+        or a group waiting for a verdict would hold back the changes of everyone who passed."""
         who: set[int | str] = set()
         for p in people:
+            if p.likelihood < WHO_MIN_LIKELIHOOD:
+                continue
             who.add(p.pid)
             if p.account is not None:
                 who.add(p.account)
