@@ -32,11 +32,13 @@ def long_store() -> StoreLayout:
     return small.model_copy(update={"plates": plates})
 
 
-def test_a_far_shoppers_pick_and_receipt_do_not_wait_for_a_change_held_by_its_neighbour() -> None:
-    """A takes a cola from plate 0 while someone leans on plate 1 for eight seconds: A's change
-    waits for plate 1 to calm (it may be part of one unit across both). B, 4.4 m away along the
-    shelf, takes chips at t=6 and walks out at t=9. Nobody near one could have made the other,
-    so B's pick is decided and B's receipt made without waiting for A's."""
+def beside_a_lean(
+    walk_b: list[tuple[float, float, float]], reach_b: tuple[float, float], exit_b: float
+) -> tuple[Engine, dict[str, float], dict[str, tuple[float, FinalReceipt]]]:
+    """A takes a cola from plate 0 while someone leans on plate 1 for eight seconds (4-12 s),
+    so A's change waits for plate 1 to calm (it may be part of one unit across both). B walks
+    ``walk_b``, takes chips from the far plate during ``reach_b`` and leaves at ``exit_b``. The
+    live engine, when each account's first change was decided, and each receipt with when."""
     store = long_store()
     scene = Scene(store, seed=3)
     scene.entry(0.5, "acct-a")
@@ -46,23 +48,31 @@ def test_a_far_shoppers_pick_and_receipt_do_not_wait_for_a_change_held_by_its_ne
     scene.pick(0, 5.0, 368.0)
     scene.lean(1, 4.0, 12.0, 120.0)
     scene.entry(1.0, "acct-b")
-    walk_b = [(2.0, 0.5, 0.3), (2.3, 1.0, 0.3), (4.0, 5.4, 1.2), (4.5, 5.4, 2.4)]
-    walk_b += [(7.0, 5.4, 2.4), (9.0, 3.5, 0.2), (9.8, 3.5, -0.5)]
-    scene.person("b1", walk_b, reaches=[(FAR_PLATE, 5.6, 6.4)])
-    scene.pick(FAR_PLATE, 6.0, 160.0)
-    scene.exit(9.0)
+    scene.person("b1", walk_b, reaches=[(FAR_PLATE, *reach_b)])
+    scene.pick(FAR_PLATE, sum(reach_b) / 2.0, 160.0)
+    scene.exit(exit_b)
     engine = Engine(store, live_config())
     decided: dict[str, float] = {}
-    final: dict[str, float] = {}
+    final: dict[str, tuple[float, FinalReceipt]] = {}
     for msg in scene.build(22.0):
         for out in engine.feed(msg):
             if isinstance(out, CartChange):
                 decided.setdefault(out.account, engine.now)
             elif isinstance(out, FinalReceipt):
-                final[out.receipt.account] = engine.now
+                final[out.receipt.account] = (engine.now, out)
+    return engine, decided, final
+
+
+def test_a_far_shoppers_pick_and_receipt_do_not_wait_for_a_change_held_by_its_neighbour() -> None:
+    """B, 4.4 m away along the shelf from A's plate, takes chips at t=6 and walks out at t=9.
+    Nobody near one could have made the other, so B's pick is decided and B's receipt made
+    without waiting for A's change, which waits for the lean."""
+    walk_b = [(2.0, 0.5, 0.3), (2.3, 1.0, 0.3), (4.0, 5.4, 1.2), (4.5, 5.4, 2.4)]
+    walk_b += [(7.0, 5.4, 2.4), (9.0, 3.5, 0.2), (9.8, 3.5, -0.5)]
+    engine, decided, final = beside_a_lean(walk_b, (5.6, 6.4), 9.0)
     assert decided["acct-a"] > 10.0  # held by the lean, as before
     assert decided["acct-b"] < 10.0
-    assert final["acct-b"] < 10.0
+    assert final["acct-b"][0] < 10.0
     assert engine.carts["acct-a"].item_counts() == {"cola": 1}
 
 
@@ -90,35 +100,15 @@ def test_a_shopper_who_walks_out_straight_after_a_pick_gets_the_receipt_within_a
 
 
 def test_a_change_held_for_its_neighbour_does_not_hold_a_passer_bys_pick() -> None:
-    """As above, but B stands 1.6 m behind A while A takes the cola (within the 3 m at which
-    anyone counts as near, but far too far to have reached plate 0, hands hidden or not), then
-    goes to the far plate for chips and out. A's change waits for the lean; B, who cannot have
-    made it, is not held with it: B's pick is decided before the lean ends. (B's receipt still
-    waits for the leaning plate, which B stood within an arm's reach of.)"""
-    store = long_store()
-    scene = Scene(store, seed=3)
-    scene.entry(0.5, "acct-a")
-    scene.person(
-        "a1", [(1.5, 0.5, 0.3), (3.0, 1.0, 2.4), (16.0, 1.0, 2.4)], reaches=[(0, 4.6, 5.4)]
-    )
-    scene.pick(0, 5.0, 368.0)
-    scene.lean(1, 4.0, 12.0, 120.0)
-    scene.entry(1.0, "acct-b")
+    """B stands 1.6 m behind A while A takes the cola (within the 3 m at which anyone counts as
+    near, but far too far to have reached plate 0, hands hidden or not), then goes to the far
+    plate for chips and out. B, who cannot have made A's change, is not held with it: B's pick
+    is decided before the lean ends. (B's receipt still waits for the leaning plate, which B
+    stood within an arm's reach of.)"""
     walk_b = [(2.0, 0.5, 0.3), (3.0, 1.0, 0.8), (5.6, 1.0, 0.8), (6.6, 5.4, 2.4)]
     walk_b += [(8.0, 5.4, 2.4), (10.0, 3.5, 0.2), (10.8, 3.5, -0.5)]
-    scene.person("b1", walk_b, reaches=[(FAR_PLATE, 6.8, 7.6)])
-    scene.pick(FAR_PLATE, 7.2, 160.0)
-    scene.exit(10.0)
-    engine = Engine(store, live_config())
-    decided: dict[str, float] = {}
-    final: dict[str, FinalReceipt] = {}
-    for msg in scene.build(22.0):
-        for out in engine.feed(msg):
-            if isinstance(out, CartChange):
-                decided.setdefault(out.account, engine.now)
-            elif isinstance(out, FinalReceipt):
-                final[out.receipt.account] = out
+    engine, decided, final = beside_a_lean(walk_b, (6.8, 7.6), 10.0)
     assert decided["acct-a"] >= 12.0  # held by the lean
     assert decided["acct-b"] < 11.0
-    assert final["acct-b"].receipt.items == {"chips": 1}
+    assert final["acct-b"][1].receipt.items == {"chips": 1}
     assert engine.carts["acct-a"].item_counts() == {"cola": 1}
