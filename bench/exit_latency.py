@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections import Counter
 from pathlib import Path
@@ -77,8 +76,7 @@ def main() -> None:
                 lag_in.append(engine.buffer.newest_t - last_exit[account])
                 if late > 1.0:
                     taken = closed_by.pop(account, engine.now)
-                    held = min(config.exit_window_s or math.inf, config.reorder_window_s)
-                    cause = _cause(out, taken - held, last_exit[account])
+                    cause = _cause(out, taken - engine.buffer.hurry_window_s, last_exit[account])
                     causes[cause] += 1
                     late_ones.append((late, account, cause))
                 elif late < 0.0:

@@ -98,18 +98,26 @@ class ReorderBuffer:
     _late: list[AnyMessage] = field(default_factory=list)  # taken late, not yet released
     _late_keys: set[Key] = field(default_factory=set)  # of messages that may come late, taken
     _late_key_order: deque[Key] = field(default_factory=deque)  # the same, as taken
-    _lag: float = math.nan  # the window in force: ``window_s``, or ``exit_window_s`` in a hurry
+    _lag: float = math.nan  # the window in force: ``window_s``, or ``_hurry_lag`` in a hurry
+    _hurry_lag: float = math.nan  # the window in a hurry: ``exit_window_s``, at most ``window_s``
     _exit_through: float = float("-inf")  # the latest exit taken
     _waiting: bool = False  # a party that left waits for its receipt (the engine says)
 
     def __post_init__(self) -> None:
         self._lag = self.window_s
+        exit_window = self.window_s if self.exit_window_s is None else self.exit_window_s
+        self._hurry_lag = min(exit_window, self.window_s)
 
     @property
     def watermark(self) -> float:
         """Messages at or before this time are released (in a hurry for a receipt, sooner than
         the window: something earlier may then still come, and takes the late paths)."""
         return self._newest_t - self._lag
+
+    @property
+    def hurry_window_s(self) -> float:
+        """The window while an exit is held or a leaver's receipt waits."""
+        return self._hurry_lag
 
     @property
     def newest_t(self) -> float:
@@ -240,8 +248,7 @@ class ReorderBuffer:
         """An exit at ``t`` is held: release up to it without waiting out the window."""
         if t > self._exit_through:
             self._exit_through = t
-        assert self.exit_window_s is not None
-        self._lag = min(self.exit_window_s, self.window_s)
+        self._update_lag()
 
     def set_waiting(self, waiting: bool) -> None:
         """The engine says whether a party that left waits for its receipt: while one does
@@ -250,11 +257,8 @@ class ReorderBuffer:
         self._update_lag()
 
     def _update_lag(self) -> None:
-        if self.exit_window_s is None:
-            return
         held = self._exit_through >= self._released_upto * BUCKET_S
-        hurry = self._waiting or held
-        self._lag = min(self.exit_window_s, self.window_s) if hurry else self.window_s
+        self._lag = self._hurry_lag if self._waiting or held else self.window_s
 
     def _remember(self, key: Key) -> None:
         """Keep the key of a message that may come late while a copy of it could still come."""
