@@ -124,3 +124,40 @@ def test_a_leaver_on_an_id_nobody_was_given_is_told_by_the_look_at_the_exit() ->
     assert leaving.account == "acct-1"
     assert leaving.account_done
     assert next(p for p in tracker.people.values() if p.track == "t1").account is None
+
+
+def test_an_id_swap_at_a_newcomers_first_frame_is_told_by_the_look_the_old_id_had() -> None:
+    """A came in half a second ago and stands just past the gate; B steps in 0.2 m from A, and
+    the camera system swaps the ids at B's very first frame (B's new id is born on A, A's id
+    jumps to B). That close, motion cannot tell, and A's signature is not learnt yet (five
+    frames). The look A's id carried just before the meeting tells: the judge gives each id
+    back to its person at its verdict, a second after the meeting, instead of leaving them
+    swapped until the signatures are learnt."""
+    tracker = PeopleTracker(StoreIndex(small_store()), EngineConfig())
+    rng = np.random.default_rng(5)
+    look_a = np.array([0.9, -0.4, 1.2, 0.1, -1.1, 0.5])
+    look_b = np.array([-0.3, 0.8, -0.5, 1.0, 0.6, -0.9])
+    # C, in and gone north earlier, so that the spread of one person's look is known
+    walk_in(tracker, "tc", "acct-c", 0.0, np.array([0.2, 0.1, -1.2, -0.6, 0.4, 1.1]), rng)
+    tracker.on_entry(5.0, "in", "acct-a")
+    tracker.on_entry(5.6, "in", "acct-b")
+
+    def frame(t: float, track: str, pos: tuple[float, float], look: np.ndarray) -> None:
+        jitter = rng.normal(0.0, 0.02, 2)
+        seen = tuple(np.round(look + rng.normal(0.0, 0.3, len(look)), 2))
+        tracker.on_track(t, track, (pos[0] + jitter[0], pos[1] + jitter[1]), (), seen)
+
+    for k in range(20):
+        t = round(5.5 + 0.1 * k, 3)
+        a_at = (0.5 + 0.1 * min(k, 1), 0.3 + 0.2 * min(k, 1))  # a step in, then A stands
+        b_at = (0.5, 0.3)
+        if t < 6.0:
+            frame(t, "ta", a_at, look_a)
+        else:  # from B's first frame on, A's body carries the new id and B's the old
+            frame(t, "tb", a_at, look_a)
+            frame(t, "ta", b_at, look_b)
+    account_of = {p.track: p.account for p in tracker.people.values() if p.inside}
+    assert account_of["tb"] == "acct-a"
+    assert account_of["ta"] == "acct-b"
+    a = next(p for p in tracker.people.values() if p.account == "acct-a")
+    assert a.signature is None  # the look learnt from five frames would not have told yet

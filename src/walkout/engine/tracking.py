@@ -145,6 +145,9 @@ LATE_SCAN_S = 2.0
 spec's 2 s) may claim an account-less track that started in its gate up to this long after it:
 the entrant was followed before their scan came in."""
 
+MIN_BEFORE_LOOK_FRAMES = 3
+"""Frames of an id's look before a meeting that stand in for an unlearnt signature."""
+
 HISTORY_S = 30.0
 """How long the positions of a track are kept: longer than any event waits to be decided."""
 
@@ -777,6 +780,14 @@ class PeopleTracker:
         var = self._look_sq / self._look_dof
         return float(((look - sig) ** 2).sum()) / (var / frames + var / person.signature_frames)
 
+    def _looks_apart(self, a: tuple[FloatArray, int], b: tuple[FloatArray, int]) -> float | None:
+        """How far two mean looks (of ``a[1]`` and ``b[1]`` frames) are apart, in squared
+        standard errors summed over their values (about their length when one person's)."""
+        if self._look_dof == 0 or len(a[0]) != len(b[0]):
+            return None
+        var = self._look_sq / self._look_dof
+        return float(((a[0] - b[0]) ** 2).sum()) / (var / a[1] + var / b[1])
+
     def on_exit(self, t: float, gate: str) -> Exit | None:
         """The person nearest the exit gate at ``t`` leaves."""
         g = self.store.exit_gates.get(gate)
@@ -1045,8 +1056,16 @@ class PeopleTracker:
         if any(i not in self.tracks for i in ids) or len(ids) > MAX_KNOT:
             return
         t_first = min(e.t_in for e in cluster)
-        if any(self.tracks[i].segments[-1][0] > t_first for i in ids):
-            return  # looks have given an id of the knot to someone since it began
+        changed = max(self.tracks[i].segments[-1][0] for i in ids)
+        if changed > t_first:
+            # Looks (or a judged birth) have given an id of the knot to someone since it
+            # began: who was who until then is settled, and the meetings since are judged on
+            # their own (in an entry queue a knot chains swaps a second apart, and leaving
+            # the last of them unjudged leaves two entrants on each other's ids).
+            later = [e for e in cluster if e.t_in > changed]
+            if later and len(later) < len(cluster):
+                self._judge(later)
+            return
         t_last = max(e.t_in for e in cluster)
         t_mid = (t_first + t_last) / 2.0
         w = cfg.swap_window_s
@@ -1061,15 +1080,18 @@ class PeopleTracker:
         after: list[tuple[FloatArray, FloatArray]] = []
         for tid in ids:
             hist = self.tracks[tid]
-            fit_before = _line_fit(hist, t_first - w, before_end, t_mid)
+            # (only since the id became its person's: before, it followed someone else)
+            since = max(t_first - w, hist.segments[-1][0])
+            fit_before = _line_fit(hist, since, before_end, t_mid)
             fit_after = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
             if fit_after is None:
                 return
             # (the new id of a birth pair keeps no line: it has no motion of its own to go by)
             if fit_before is None and not (birth_pair and hist.t[0] >= t_first):
-                # an id born just before the meeting: where it was born, moving as it did after
-                a, b = hist.span(hist.t[0], t_first)
-                if hist.t[0] < t_first - w or b <= a:
+                # an id born (or given to its person) just before the meeting: where it was
+                # then, moving as it did after
+                a, b = hist.span(since, t_first)
+                if since <= t_first - w or b <= a:
                     return
                 born = np.mean(np.array(hist.pos[a:b]), axis=0)
                 fit_before = (born + fit_after[1] * (t_mid - hist.t[a]), fit_after[1])
@@ -1080,6 +1102,17 @@ class PeopleTracker:
 
         owners = [self.tracks[tid].person for tid in ids]
         looks = [self.tracks[tid].mean_look(t_last + 1e-6, t_last + w) for tid in ids]
+        # Someone who came in a moment ago has no signature yet: the look their id carried
+        # just before the meeting stands in for it (in the entry queue, where ids swap as a
+        # shopper steps in beside another, it is often all there is to go by).
+        looks_before = [
+            None
+            if self.people[owner].signature is not None
+            else self.tracks[tid].mean_look(
+                max(t_first - w, self.tracks[tid].segments[-1][0]), before_end
+            )
+            for tid, owner in zip(ids, owners, strict=True)
+        ]
 
         def join(i: int, j: int) -> float:
             line = before[i]
@@ -1089,7 +1122,12 @@ class PeopleTracker:
                 dv = line[1] - after[j][1]
                 motion = float(dp @ dp) / sd_pos**2 + float(dv @ dv) / sd_vel**2
             seen = looks[j]
-            chi2 = None if seen is None else self._look_chi2(self.people[owners[i]], *seen)
+            if seen is None:
+                return motion
+            chi2 = self._look_chi2(self.people[owners[i]], *seen)
+            was = looks_before[i]
+            if chi2 is None and was is not None and was[1] >= MIN_BEFORE_LOOK_FRAMES:
+                chi2 = self._looks_apart(was, seen)
             return motion + (chi2 or 0.0)
 
         n = len(ids)
