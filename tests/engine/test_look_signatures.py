@@ -126,13 +126,10 @@ def test_a_leaver_on_an_id_nobody_was_given_is_told_by_the_look_at_the_exit() ->
     assert next(p for p in tracker.people.values() if p.track == "t1").account is None
 
 
-def test_an_id_swap_at_a_newcomers_first_frame_is_told_by_the_look_the_old_id_had() -> None:
-    """A came in half a second ago and stands just past the gate; B steps in 0.2 m from A, and
-    the camera system swaps the ids at B's very first frame (B's new id is born on A, A's id
-    jumps to B). That close, motion cannot tell, and A's signature is not learnt yet (five
-    frames). The look A's id carried just before the meeting tells: the judge gives each id
-    back to its person at its verdict, a second after the meeting, instead of leaving them
-    swapped until the signatures are learnt."""
+def newcomer_beside(swap_t: float, until: float) -> PeopleTracker:
+    """A came in half a second ago (5.5 s) and stands just past the gate; B steps in 0.2 m from
+    A at 6.0 s, and from ``swap_t`` on the camera system shows A's body under B's new id and
+    B's under A's. That close, motion cannot tell. Frames are played until ``until``."""
     tracker = PeopleTracker(StoreIndex(small_store()), EngineConfig())
     rng = np.random.default_rng(5)
     look_a = np.array([0.9, -0.4, 1.2, 0.1, -1.1, 0.5])
@@ -147,17 +144,42 @@ def test_an_id_swap_at_a_newcomers_first_frame_is_told_by_the_look_the_old_id_ha
         seen = tuple(np.round(look + rng.normal(0.0, 0.3, len(look)), 2))
         tracker.on_track(t, track, (pos[0] + jitter[0], pos[1] + jitter[1]), (), seen)
 
-    for k in range(20):
+    for k in range(30):
         t = round(5.5 + 0.1 * k, 3)
+        if t > until:
+            break
         a_at = (0.5 + 0.1 * min(k, 1), 0.3 + 0.2 * min(k, 1))  # a step in, then A stands
         b_at = (0.5, 0.3)
         if t < 6.0:
             frame(t, "ta", a_at, look_a)
-        else:  # from B's first frame on, A's body carries the new id and B's the old
+        elif t < swap_t:
+            frame(t, "ta", a_at, look_a)
+            frame(t, "tb", b_at, look_b)
+        else:
             frame(t, "tb", a_at, look_a)
             frame(t, "ta", b_at, look_b)
-    account_of = {p.track: p.account for p in tracker.people.values() if p.inside}
-    assert account_of["tb"] == "acct-a"
-    assert account_of["ta"] == "acct-b"
+    return tracker
+
+
+def accounts_by_track(tracker: PeopleTracker) -> dict[str, str | None]:
+    """Whose account each of the newcomer scene's two ids is given to."""
+    return {p.track: p.account for p in tracker.people.values() if p.track in ("ta", "tb")}
+
+
+def test_ids_swapped_a_frame_after_a_newcomers_birth_are_told_by_the_look_the_old_id_had() -> None:
+    """The ids swap one frame after B's birth. A's signature is not learnt yet (five frames),
+    but the look A's id carried just before the meeting tells the meeting judge whose body
+    each id shows after it: at its verdict, a second after the meeting, each id is its
+    person's again, instead of staying swapped until the signatures are learnt."""
+    tracker = newcomer_beside(swap_t=6.1, until=7.4)
+    assert accounts_by_track(tracker) == {"tb": "acct-a", "ta": "acct-b"}
     a = next(p for p in tracker.people.values() if p.account == "acct-a")
-    assert a.signature is None  # the look learnt from five frames would not have told yet
+    assert a.signature is None  # the look learnt from A's first frames would not have told
+
+
+def test_ids_swapped_at_a_newcomers_first_frame_are_given_back_in_that_frame() -> None:
+    """The ids swap at B's very first frame: B's new id is born where A stands, showing A's
+    look, and A's id jumps to B. The look A's id carried until then tells it in that very
+    camera tick: each id is its person's again at once, not a second later."""
+    tracker = newcomer_beside(swap_t=6.0, until=6.0)
+    assert accounts_by_track(tracker) == {"tb": "acct-a", "ta": "acct-b"}
