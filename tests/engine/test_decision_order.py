@@ -3,7 +3,9 @@ beside it or of someone who may have made it, not a pick by someone else far alo
 
 from __future__ import annotations
 
-from tests.engine.scenes import Scene, small_store
+from collections.abc import Sequence
+
+from tests.engine.scenes import Reach, Scene, small_store
 
 from walkout.engine import CartChange, Engine, FinalReceipt
 from walkout.engine.config import live_config
@@ -33,12 +35,16 @@ def long_store() -> StoreLayout:
 
 
 def beside_a_lean(
-    walk_b: list[tuple[float, float, float]], reach_b: tuple[float, float], exit_b: float
+    walk_b: list[tuple[float, float, float]],
+    reach_b: tuple[float, float],
+    exit_b: float,
+    more_b: Sequence[Reach] = (),
 ) -> tuple[Engine, dict[str, float], dict[str, tuple[float, FinalReceipt]]]:
     """A takes a cola from plate 0 while someone leans on plate 1 for eight seconds (4-12 s),
     so A's change waits for plate 1 to calm (it may be part of one unit across both). B walks
-    ``walk_b``, takes chips from the far plate during ``reach_b`` and leaves at ``exit_b``. The
-    live engine, when each account's first change was decided, and each receipt with when."""
+    ``walk_b``, takes chips from the far plate during ``reach_b`` (and makes ``more_b``) and
+    leaves at ``exit_b``. The live engine, when each account's first change was decided, and
+    each receipt with when."""
     store = long_store()
     scene = Scene(store, seed=3)
     scene.entry(0.5, "acct-a")
@@ -48,7 +54,7 @@ def beside_a_lean(
     scene.pick(0, 5.0, 368.0)
     scene.lean(1, 4.0, 12.0, 120.0)
     scene.entry(1.0, "acct-b")
-    scene.person("b1", walk_b, reaches=[(FAR_PLATE, *reach_b)])
+    scene.person("b1", walk_b, reaches=[Reach(FAR_PLATE, *reach_b), *more_b])
     scene.pick(FAR_PLATE, sum(reach_b) / 2.0, 160.0)
     scene.exit(exit_b)
     engine = Engine(store, live_config())
@@ -112,3 +118,18 @@ def test_a_change_held_for_its_neighbour_does_not_hold_a_passer_bys_pick() -> No
     assert decided["acct-b"] < 11.0
     assert final["acct-b"][1].receipt.items == {"chips": 1}
     assert engine.carts["acct-a"].item_counts() == {"cola": 1}
+
+
+def test_a_pick_elsewhere_is_not_held_for_a_waiting_pick_its_taker_may_have_made() -> None:
+    """B stands beside A, hands out of sight, while A takes the cola: B may have made A's
+    change. A's change waits for the lean; then B takes chips at the far plate. A pick is read
+    against its own plates, not against carts, so B's is decided at once, not held until the
+    lean ends (only a put-back of B's would wait, as it might return what B took before)."""
+    walk_b = [(2.0, 0.5, 0.3), (3.0, 0.6, 2.4), (5.6, 0.6, 2.4), (6.6, 5.4, 2.4)]
+    walk_b += [(8.0, 5.4, 2.4), (10.0, 3.5, 0.2), (10.8, 3.5, -0.5)]
+    hidden = Reach(0, 4.5, 5.5, hidden="both")  # B's hands unseen by plate 0 (4.2-5.8 s)
+    engine, decided, final = beside_a_lean(walk_b, (6.8, 7.6), 10.0, [hidden])
+    assert decided["acct-a"] >= 12.0  # held by the lean
+    assert decided["acct-b"] < 11.0
+    assert engine.carts["acct-a"].item_counts() == {"cola": 1}
+    assert final["acct-b"][1].receipt.items == {"chips": 1}

@@ -205,6 +205,9 @@ class Engine:
             for plate in shelf.plates:
                 self._set_split_min(plate)
         self.carts: dict[str, Cart] = {}
+        # The least a unit set down can weigh: the lightest listed weight, a tenth off for
+        # units that differ from it. A group gaining less is a touch or a ringing plate.
+        self._least_unit_g = 0.9 * self.store.lightest_g
         self.pending: list[PlateChange] = []
         self.finalize_at: dict[str, float] = {}
         # account -> plate -> last time its party stood within reach of that plate
@@ -510,12 +513,16 @@ class Engine:
 
     def _decide(self, out: list[Output], force: bool = False) -> None:
         """Decide the settled groups, oldest first. A group that must wait holds back every
-        later one on or beside its plates or with someone who may have made it (their carts
-        must change in order), but not the rest of the store: one shopper's wait for a verdict
-        or a neighbouring plate is not everyone's, and a leaver's receipt need not wait for it."""
+        later one on or beside its plates, and every later put-back with someone who may have
+        made it (a put-back is read against the carts, which must have changed in order), but
+        not the rest of the store: one shopper's wait for a verdict or a neighbouring plate is
+        not everyone's, and a leaver's receipt need not wait for it. A pick elsewhere is read
+        against its own plates alone, so only a waiting put-back of its people holds it (once
+        decided after the pick, that put-back could be read as returning the picked unit)."""
         encounter = self.people.open_encounter_since()
         waiting_plates: set[int] = set()  # plates of waiting groups and their neighbours
-        waiting_people: set[int | str] = set()
+        waiting_people: set[int | str] = set()  # who may have made a waiting group
+        waiting_returners: set[int | str] = set()  # who may have made a waiting put-back
         known, self._waiting_who = self._waiting_who, {}
         for group in components(self.store, self.pending):
             plates = {c.plate for c in group}
@@ -527,20 +534,22 @@ class Engine:
                     held = known.get(key)
                     if held is None:
                         held = self._who_may_have(self._people_at(group))
-                elif waiting_people:
+                elif waiting_returners or (waiting_people and self._may_return(group)):
                     # held last time for someone's wait: its people are kept while it waits
                     # (looked up again each 0.1 s, they were 70 % of a busy store's lookups)
                     who = known.get(key)
                     if who is None:
                         people = self._people_at(group)
                         who = self._who_may_have(people)
-                    if who & waiting_people:
+                    if who & (waiting_people if self._may_return(group) else waiting_returners):
                         held = who
             if held is not None:
                 # it holds back in turn what comes after it; its people are kept while it waits
                 self._waiting_who[key] = held
                 waiting_plates |= self._with_neighbours(plates)
                 waiting_people |= held
+                if self._may_return(group):
+                    waiting_returners |= held
                 continue
             self.pending = [c for c in self.pending if id(c) not in key]
             self._decide_component(group, out, people)
@@ -548,6 +557,11 @@ class Engine:
         # verdict, a little later (store time), not on every message.
         due = [c.t_settled + self._delay_for([c]) for c in self.pending]
         self._next_decision_t = max(min(due), self.now + RECHECK_S) if due else math.inf
+
+    def _may_return(self, group: list[PlateChange]) -> bool:
+        """Whether a group may be a unit set down (read against the carts): it gained at least
+        what the lightest product's unit can weigh. A pick, a touch or a ringing plate cannot."""
+        return sum(c.delta_g for c in group) >= self._least_unit_g
 
     def _decide_component(
         self, group: list[PlateChange], out: list[Output], people: list[Proximity] | None = None
