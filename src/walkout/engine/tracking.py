@@ -149,8 +149,8 @@ BIRTH_TICK_S = 0.05
 """Frames of two ids this close in time are of one camera tick."""
 
 BIRTH_SWAP_MARGIN = 3.0
-"""How much nearer (chi-square per value) a new id's first look must be than the old id's
-frame of the same tick to the look the old id carried, to say the two swapped at the birth."""
+"""How much better (chi-square per value, summed) a reassignment of ids at a birth must fit
+the looks the old ids carried until then than keeping them."""
 
 MIN_BEFORE_LOOK_FRAMES = 3
 """Frames of an id's look before a meeting that stand in for an unlearnt signature."""
@@ -430,7 +430,7 @@ class PeopleTracker:
         self._look_sq = 0.0
         self._look_dof = 0
         self._next_sweep_t = -math.inf
-        self._births: deque[tuple[float, str]] = deque()  # (t, id) of ids born this tick
+        self._births: deque[tuple[float, str]] = deque()  # (t, id) of ids born in the last tick
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -516,8 +516,8 @@ class PeopleTracker:
             history.segments.append((t, self._identify_new_track(t, track_id, pos, look)))
             self.tracks[track_id] = history
         history.append(t, pos, hands, look)
-        if look is not None and self._look_dof:
-            self._watch_births(t, track_id, pos, born)
+        if self._look_dof and (born or self._births):
+            self._watch_births(t, track_id, born)
         person = self.people[history.person]
         if person.track == track_id:
             person.last_t = t
@@ -531,78 +531,90 @@ class PeopleTracker:
 
     # -- looks ------------------------------------------------------------------------------
 
-    def _watch_births(self, t: float, track_id: str, pos: tuple[float, float], born: bool) -> None:
-        """Pair a new id's first frame with the frames other ids beside it sent in the same
-        camera tick (whichever of them comes first), to see whether the ids swapped at the
-        birth (see ``_swapped_at_birth``)."""
+    def _watch_births(self, t: float, track_id: str, born: bool) -> None:
+        """Note a new id's birth; once its camera tick is over (a frame of a later tick comes),
+        see whether ids changed people at it (``_reassign_at_birth``)."""
         while self._births and self._births[0][0] < t - BIRTH_TICK_S:
-            self._births.popleft()
+            _, new = self._births.popleft()
+            if new in self.tracks:
+                self._reassign_at_birth(new)
         if born:
             self._births.append((t, track_id))
-            pairs = [
-                (track_id, q.track)
-                for q in self._near(pos)
-                if q.inside and q.track != track_id and q.track in self.tracks
-            ]
-        else:
-            pairs = [(new, track_id) for t0, new in self._births if new != track_id]
-        for new, old in pairs:
-            if self._swapped_at_birth(new, old):
-                return
 
-    def _swapped_at_birth(self, new: str, old: str) -> bool:
-        """Did the camera system give a new id to the person an old id followed, and the old
-        id to the newcomer, in the new id's very first frame?
+    def _reassign_at_birth(self, new: str) -> None:
+        """Did the camera system, in a new id's very first frame, give it to someone an old id
+        followed, and that old id to someone else (the newcomer, or a third person beside)?
 
-        As a shopper steps in beside another (the entry queue) the camera system often does:
-        the new id is born where the other stands, and their id jumps to the newcomer. Nothing
-        before the new id's birth tells its motion, and the meeting judge then sees a newcomer
-        born beside someone; but the look the old id carried until then tells whose body each
-        id shows now, from one frame (about 1 per value for the right person, 8 or more for
-        another on the simulated hard-scale store). Then the ids are given back at once: the
-        old id's person takes the new id, and whoever the new id was taken for (a scan's
-        entrant, a lost shopper back) takes the old one.
+        As a shopper steps in beside others (the entry queue) the camera system often does:
+        the new id is born where another stands, and ids jump between the bodies there. The
+        meeting judge cannot tell it (nothing before the birth shows the new id's motion), but
+        the look each old id carried until then tells whose body each id shows in that tick,
+        from one frame (about 1 per value for the right person, 8 or more for another on the
+        simulated hard-scale store). The ids are then given back at once, matched by look
+        (scipy's assignment) among the people beside the birth, if that fits clearly better;
+        whoever the new id was taken for (a scan's entrant, a lost shopper back), whose look
+        is not known yet, takes the id left over.
         """
-        h_new, h_old = self.tracks[new], self.tracks[old]
-        t0 = h_new.t[0]
-        if len(h_new.segments) > 1 or h_old.t[0] >= t0 - BIRTH_TICK_S:
-            return False
-        i = bisect.bisect_left(h_old.t, t0 - BIRTH_TICK_S)
-        if i == 0 or i >= len(h_old.t) or h_old.t[i] > t0 + BIRTH_TICK_S:
-            return False  # the old id has no frame in the birth's tick (yet)
-        if h_old.segments[-1][0] > h_old.t[i - 1]:
-            return False  # the old id changed people in this very tick already
-        if _dist(h_new.pos[0], h_old.pos[i - 1]) > self.config.swap_zone_m:
-            return False
-        was = h_old.mean_look(max(t0 - LOOK_WINDOW_S / 2, h_old.segments[-1][0]), h_old.t[i - 1])
-        first, now = h_new.looks[0], h_old.looks[i]
-        if was is None or was[1] < MIN_BEFORE_LOOK_FRAMES or first is None or now is None:
-            return False
-        dims = len(first)
-        keep = self._looks_apart(was, (np.array(now), 1))
-        swap = self._looks_apart(was, (np.array(first), 1))
-        if keep is None or swap is None:
-            return False
-        if swap > LOOK_REJECT * dims or keep - swap < BIRTH_SWAP_MARGIN * dims:
-            return False
-        stayed = self.people[h_old.segments[-1][1]]
+        h_new = self.tracks[new]
+        t0, first = h_new.t[0], h_new.looks[0]
+        if len(h_new.segments) > 1 or first is None:
+            return
         came = self.people[h_new.segments[0][1]]
-        if stayed is came or not stayed.inside or not came.inside:
-            return False
-        t_old = h_old.t[i]
-        # the new id was never the newcomer's: it follows the other from its birth on
-        h_new.segments[0] = (t0, stayed.pid)
-        self._hand_over(stayed, new, None)
-        if stayed.look_frames and stayed.look_frames[-1][0] >= t_old:
-            self._unlearn_look(stayed, t_old)
-        self._hand_over(came, old, t_old)
-        if came.look_frames and came.look_frames[-1][0] >= min(t0, t_old):
-            self._unlearn_look(came, min(t0, t_old))
+        ids: list[str] = [new]
+        people: list[Person] = [came]
+        ticks: list[tuple[float, FloatArray]] = [(t0, np.array(first))]
+        before: list[tuple[FloatArray, int] | None] = [None]
+        for q in self._near(h_new.pos[0]):
+            h_old = self.tracks.get(q.track)
+            if q is came or not q.inside or h_old is None or q.track in ids:
+                continue
+            i = bisect.bisect_left(h_old.t, t0 - BIRTH_TICK_S)
+            if i == 0 or i >= len(h_old.t) or h_old.t[i] > t0 + BIRTH_TICK_S:
+                continue  # no frame of this tick, or born in it
+            if h_old.segments[-1][0] > h_old.t[i - 1] or h_old.looks[i] is None:
+                continue  # the id changed people in this very tick already
+            if _dist(h_new.pos[0], h_old.pos[i - 1]) > self.config.swap_zone_m:
+                continue
+            was = h_old.mean_look(
+                max(t0 - LOOK_WINDOW_S / 2, h_old.segments[-1][0]), h_old.t[i - 1]
+            )
+            if was is None or was[1] < MIN_BEFORE_LOOK_FRAMES:
+                continue
+            ids.append(q.track)
+            people.append(q)
+            ticks.append((h_old.t[i], np.array(h_old.looks[i])))
+            before.append(was)
+        if len(ids) < 2:
+            return
+        dims = len(first)
+        cost = np.zeros((len(ids), len(ids)))
+        for r, was in enumerate(before):
+            if was is None:
+                continue  # the newcomer: any look may be theirs
+            for j, (_, look) in enumerate(ticks):
+                chi2 = self._looks_apart(was, (look, 1))
+                if chi2 is None:
+                    return
+                cost[r, j] = chi2 / dims
+        rows, cols = linear_sum_assignment(cost)
+        moved = [(r, j) for r, j in zip(rows, cols, strict=True) if r != j]
+        if not moved or np.trace(cost) - cost[rows, cols].sum() < BIRTH_SWAP_MARGIN:
+            return
+        if any(before[r] is not None and cost[r, j] > LOOK_REJECT for r, j in moved):
+            return
+        for r, j in moved:
+            person, tid, t_tick = people[r], ids[j], ticks[j][0]
+            if j == 0:
+                h_new.segments[0] = (t0, person.pid)  # never the newcomer's: theirs from birth
+                self._hand_over(person, tid, None)
+            else:
+                self._hand_over(person, tid, t_tick)
+            if person.look_frames and person.look_frames[-1][0] >= min(t0, t_tick):
+                self._unlearn_look(person, min(t0, t_tick))
         log.info(
-            "tracks %s, %s changed people at %s's birth, t=%.2f (by the look %s carried)",
-            new, old, new, t0, old,
+            "tracks %s changed people at %s's birth, t=%.2f (by the looks they carried)",
+            ", ".join(sorted(ids[j] for _, j in moved)), new, t0,
         )  # fmt: skip
-        return True
 
     def _leaver_by_look(self, t: float, nearest: Person) -> Person:
         """Who the track nearest the exit gate really is: in a queue at the gate ids swap
