@@ -109,13 +109,15 @@ def test_a_change_held_for_its_neighbour_does_not_hold_a_passer_bys_pick() -> No
     """B stands 1.6 m behind A while A takes the cola (within the 3 m at which anyone counts as
     near, but far too far to have reached plate 0, hands hidden or not), then goes to the far
     plate for chips and out. B, who cannot have made A's change, is not held with it: B's pick
-    is decided before the lean ends. (B's receipt still waits for the leaning plate, which B
-    stood within an arm's reach of.)"""
+    is decided before the lean ends. Nor does B's receipt wait for the leaning plate, though B
+    stood within an arm's reach of it: with B's hands in sight at B's sides, B cannot have made
+    what moves it, so the receipt is final within a second of the exit at t=10."""
     walk_b = [(2.0, 0.5, 0.3), (3.0, 1.0, 0.8), (5.6, 1.0, 0.8), (6.6, 5.4, 2.4)]
     walk_b += [(8.0, 5.4, 2.4), (10.0, 3.5, 0.2), (10.8, 3.5, -0.5)]
     engine, decided, final = beside_a_lean(walk_b, (6.8, 7.6), 10.0)
     assert decided["acct-a"] >= 12.0  # held by the lean
     assert decided["acct-b"] < 11.0
+    assert final["acct-b"][0] < 11.0
     assert final["acct-b"][1].receipt.items == {"chips": 1}
     assert engine.carts["acct-a"].item_counts() == {"cola": 1}
 

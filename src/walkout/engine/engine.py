@@ -1349,11 +1349,23 @@ class Engine:
                     return f"shelf {shelf_of[plate]} was not read past t={t_near:.1f}"
             since = det.active_since(position[plate])
             if since is not None and since <= t_near:
-                return f"plate {self.store.plate_ids[plate]} moving since t={since:.1f}"
+                near = self.people.proximity([plate], since, t_near, whole_run=True)
+                if self._party_may_have(account, near):
+                    return f"plate {self.store.plate_ids[plate]} moving since t={since:.1f}"
         for c in self.pending:
-            if c.t_start <= reached.get(c.plate, -math.inf):
+            if c.t_start <= reached.get(c.plate, -math.inf) and self._party_may_have(
+                account, self._people_at([c])
+            ):
                 return f"a change on plate {self.store.plate_ids[c.plate]} not yet decided"
         return None
+
+    @staticmethod
+    def _party_may_have(account: str, people: list[Proximity]) -> bool:
+        """Whether someone of the party may have made a change (a likelihood that is not
+        negligible, as for ``_who_may_have``): a plate that moved while they stood 2 m off, or
+        with both their hands seen elsewhere, is someone else's and need not hold their
+        receipt."""
+        return any(p.account == account and p.likelihood >= WHO_MIN_LIKELIHOOD for p in people)
 
     def _finalize(self, account: str) -> FinalReceipt:
         for steps in self._run_steps.values():
