@@ -528,27 +528,28 @@ class Engine:
             plates = {c.plate for c in group}
             key = frozenset(id(c) for c in group)
             people = None
+            returns = self._may_return(group)
             held: set[int | str] | None = None  # who may have made it, if it must wait
             if not force:
                 if plates & waiting_plates or not self._ready(group, encounter):
                     held = known.get(key)
                     if held is None:
                         held = self._who_may_have(self._people_at(group))
-                elif waiting_returners or (waiting_people and self._may_return(group)):
+                elif waiting_returners or (waiting_people and returns):
                     # held last time for someone's wait: its people are kept while it waits
                     # (looked up again each 0.1 s, they were 70 % of a busy store's lookups)
                     who = known.get(key)
                     if who is None:
                         people = self._people_at(group)
                         who = self._who_may_have(people)
-                    if who & (waiting_people if self._may_return(group) else waiting_returners):
+                    if who & (waiting_people if returns else waiting_returners):
                         held = who
             if held is not None:
                 # it holds back in turn what comes after it; its people are kept while it waits
                 self._waiting_who[key] = held
                 waiting_plates |= self._with_neighbours(plates)
                 waiting_people |= held
-                if self._may_return(group):
+                if returns:
                     waiting_returners |= held
                 continue
             self.pending = [c for c in self.pending if id(c) not in key]

@@ -870,11 +870,9 @@ class PeopleTracker:
         """How far a look (a mean of ``frames`` frames) is from a person's signature, in
         squared standard errors summed over its values (about its length when it is them);
         None when either side is unknown."""
-        sig = person.signature
-        if sig is None or self._look_dof == 0 or len(look) != len(sig):
+        if person.signature is None:
             return None
-        var = self._look_sq / self._look_dof
-        return float(((look - sig) ** 2).sum()) / (var / frames + var / person.signature_frames)
+        return self._looks_apart((person.signature, person.signature_frames), (look, frames))
 
     def _looks_apart(self, a: tuple[FloatArray, int], b: tuple[FloatArray, int]) -> float | None:
         """How far two mean looks (of ``a[1]`` and ``b[1]`` frames) are apart, in squared
@@ -1174,10 +1172,11 @@ class PeopleTracker:
         before_end = t_first - 1e-6 if birth_pair else t_first
         before: list[tuple[FloatArray, FloatArray] | None] = []
         after: list[tuple[FloatArray, FloatArray]] = []
-        for tid in ids:
+        # each id's samples count only since it became its person's (before, it followed
+        # someone else)
+        starts = [max(t_first - w, self.tracks[tid].segments[-1][0]) for tid in ids]
+        for tid, since in zip(ids, starts, strict=True):
             hist = self.tracks[tid]
-            # (only since the id became its person's: before, it followed someone else)
-            since = max(t_first - w, hist.segments[-1][0])
             fit_before = _line_fit(hist, since, before_end, t_mid)
             fit_after = _line_fit(hist, t_last + 1e-6, t_last + w, t_mid)
             if fit_after is None:
@@ -1204,10 +1203,8 @@ class PeopleTracker:
         looks_before = [
             None
             if self.people[owner].signature is not None
-            else self.tracks[tid].mean_look(
-                max(t_first - w, self.tracks[tid].segments[-1][0]), before_end
-            )
-            for tid, owner in zip(ids, owners, strict=True)
+            else self.tracks[tid].mean_look(since, before_end)
+            for tid, owner, since in zip(ids, owners, starts, strict=True)
         ]
 
         def join(i: int, j: int) -> float:
