@@ -542,6 +542,10 @@ def main() -> None:
         serve.stop()
 
     per_account, unmatched = exit_latencies(truth, sent["exits"], listener.first)
+    # kept beside the log for a breakdown of where each receipt's time went (bench/live_lag.py)
+    (workdir / "arrivals.json").write_text(
+        json.dumps({"arrivals": listener.first, "latency_s": per_account}, indent=0)
+    )
     lat = list(per_account.values())
     late = sorted(((round(v, 2), a) for a, v in per_account.items() if v > 1.0), reverse=True)
     wall = sent["finished"] - start_at
