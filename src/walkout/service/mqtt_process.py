@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from walkout.recording.files import read_store, validate_line
+from walkout.service.heap import freeze_startup_heap
 from walkout.service.messages import Checker, StoreClock
 from walkout.service.mqtt import AnyMessage, MqttBridge, ReceiptPump
 
@@ -160,6 +161,7 @@ def _child_main(
         why = str(exc) if isinstance(exc, ConnectionError) else f"{type(exc).__name__}: {exc}"
         link.send(("failed", why))
         return
+    freeze_startup_heap()
     link.send(("up",))
     link.serve(bridge)
 

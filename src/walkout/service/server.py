@@ -17,6 +17,7 @@ from typing import Any
 import uvicorn
 
 from walkout.service.app import create_app
+from walkout.service.heap import freeze_startup_heap
 from walkout.service.runtime import LiveStore
 from walkout.service.settings import ServiceSettings
 
@@ -55,6 +56,7 @@ def run(settings: ServiceSettings, on_ready: OnReady | None = None) -> None:
     # action that would end the process before the broker and the log are closed below.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     store = LiveStore(settings)
+    freeze_startup_heap()  # before the rebuild: the engine's state must stay collectable
     store.start()
     _announce(store)
     bridge = None
