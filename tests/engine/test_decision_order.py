@@ -135,3 +135,39 @@ def test_a_pick_elsewhere_is_not_held_for_a_waiting_pick_its_taker_may_have_made
     assert decided["acct-b"] < 11.0
     assert engine.carts["acct-a"].item_counts() == {"cola": 1}
     assert final["acct-b"][1].receipt.items == {"chips": 1}
+
+
+def leaver_past_a_glitch(hand_over_plate: bool) -> tuple[float, dict[str, int]]:
+    """A takes a cola from plate 0, then walks out past plate 3 (within an arm's reach of where
+    one stands for it, 2.5 m, until just before the exit at t=9, but never nearer than 1.3 m);
+    a glitch rings plate 3's cell at t=8.8, so its latest samples do not read calm. With
+    ``hand_over_plate``, A reaches over plate 3 on the way (8.5-8.9 s). When A's receipt came
+    (store clock) and its items."""
+    store = small_store()
+    scene = Scene(store, seed=5)
+    scene.entry(0.5, "acct-a")
+    walk = [(1.5, 0.5, 0.3), (3.0, 1.0, 2.4), (5.8, 1.0, 2.4), (7.5, 2.0, 1.1), (9.0, 3.5, 0.2)]
+    walk += [(9.8, 3.5, -0.5)]
+    reaches = [Reach(0, 4.6, 5.4)] + ([Reach(3, 8.5, 8.9)] if hand_over_plate else [])
+    scene.person("a1", walk, reaches=reaches)
+    scene.pick(0, 5.0, 368.0)
+    scene.spike(3, 8.8, 90.0)
+    scene.exit(9.0)
+    engine = Engine(store, live_config())
+    for msg in scene.build(12.0):
+        for out in engine.feed(msg):
+            if isinstance(out, FinalReceipt):
+                return engine.now, dict(out.receipt.items)
+    raise AssertionError("no receipt")
+
+
+def test_a_leaver_does_not_wait_for_unread_samples_of_a_plate_out_of_their_reach() -> None:
+    """A shelf by the exits rings while others pass or touch it, so its newest samples seldom
+    read calm, and the filter reads them 0.4 s late. A leaver who was never within reach of it
+    (hands in sight at their sides, 1.3 m off) cannot have made what those samples may hold:
+    the receipt does not wait for them. One whose hand was over the plate then still waits."""
+    t_final, items = leaver_past_a_glitch(hand_over_plate=False)
+    assert items == {"cola": 1}
+    assert t_final - 9.0 < 0.2
+    t_waited, items = leaver_past_a_glitch(hand_over_plate=True)
+    assert t_waited - 9.0 > 0.3  # read past the glitch first

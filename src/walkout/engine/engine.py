@@ -1346,8 +1346,18 @@ class Engine:
                 # a reading of this shelf that comes later still is then too late).
                 for change in det.flush():
                     self._on_change(change)
-                if det.processed_t < t_near and not det.raw_calm_through(position[plate], t_near):
-                    return f"shelf {shelf_of[plate]} was not read past t={t_near:.1f}"
+                read_to = det.processed_t
+                if read_to < t_near and not det.raw_calm_through(position[plate], t_near):
+                    # What the unread samples hold began after ``read_to`` (earlier, it would
+                    # be moving already): only the party's hands there and then can make it
+                    # theirs. A shelf by the exits rings while others pass or touch it.
+                    unread = (
+                        self.people.proximity([plate], read_to, t_near, whole_run=True)
+                        if math.isfinite(read_to)
+                        else None
+                    )
+                    if unread is None or self._party_may_have(account, unread, in_reach=True):
+                        return f"shelf {shelf_of[plate]} was not read past t={t_near:.1f}"
             since = det.active_since(position[plate])
             if since is not None and since <= t_near:
                 near = self.people.proximity([plate], since, t_near, whole_run=True)
@@ -1360,13 +1370,23 @@ class Engine:
                 return f"a change on plate {self.store.plate_ids[c.plate]} not yet decided"
         return None
 
-    @staticmethod
-    def _party_may_have(account: str, people: list[Proximity]) -> bool:
+    def _party_may_have(
+        self, account: str, people: list[Proximity], in_reach: bool = False
+    ) -> bool:
         """Whether someone of the party may have made a change (a likelihood that is not
         negligible, as for ``_who_may_have``): a plate that moved while they stood 2 m off, or
         with both their hands seen elsewhere, is someone else's and need not hold their
-        receipt."""
-        return any(p.account == account and p.likelihood >= WHO_MIN_LIKELIHOOD for p in people)
+        receipt. ``in_reach``: a claim only because nobody was in reach does not count. A party
+        the tracker has forgotten (its tracks silent past their history) may have made anything:
+        where it was is no longer known."""
+        if not self.people.knows_account(account):
+            return True
+        return any(
+            p.account == account
+            and p.likelihood >= WHO_MIN_LIKELIHOOD
+            and not (in_reach and p.beyond_reach)
+            for p in people
+        )
 
     def _finalize(self, account: str) -> FinalReceipt:
         for steps in self._run_steps.values():

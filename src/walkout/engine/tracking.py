@@ -332,6 +332,7 @@ class Proximity:
     body_m: float  # nearest body position to where one stands to reach the plates
     hands_seen: bool
     likelihood: float
+    beyond_reach: bool = False  # the likelihood is the fading claim of one nobody saw in reach
 
 
 @dataclass(slots=True)
@@ -1432,13 +1433,10 @@ class PeopleTracker:
             # Nobody was within reach: a person standing further off is still likelier than
             # an untracked one. Their claim fades with distance; it is never confident.
             out = [
-                replace(
-                    p,
-                    likelihood=max(
-                        p.likelihood,
-                        cfg.beyond_reach_weight * math.exp(-p.body_m / cfg.beyond_reach_m),
-                    ),
-                )
+                replace(p, likelihood=fading, beyond_reach=True)
+                if (fading := cfg.beyond_reach_weight * math.exp(-p.body_m / cfg.beyond_reach_m))
+                > p.likelihood
+                else p
                 for p in out
             ]
         return out
@@ -1481,6 +1479,10 @@ class PeopleTracker:
         if near_edge >= REACH_EDGE:
             return 1.0
         return max(REACH_OUTSIDE, (near_edge + 0.5 * REACH_EDGE) / (1.5 * REACH_EDGE))
+
+    def knows_account(self, account: str) -> bool:
+        """Whether someone of ``account`` is still held (not yet forgotten by ``prune``)."""
+        return any(p.account == account for p in self.people.values())
 
     def path_of_account(self, account: str, since: float) -> tuple[FloatArray, FloatArray]:
         """Times and positions (k, 2) of every person of ``account`` since ``since``, from all
