@@ -497,8 +497,15 @@ def main() -> None:
     parser.add_argument(
         "--exit-window", type=float, default=None, help="walkout serve --exit-window, s (0.5: off)"
     )
+    parser.add_argument(
+        "--commit-linger", type=float, default=None, help="walkout serve --commit-linger, s"
+    )
     args = parser.parse_args()
-    serve_args = () if args.exit_window is None else ("--exit-window", str(args.exit_window))
+    serve_args: tuple[str, ...] = ()
+    if args.exit_window is not None:
+        serve_args += ("--exit-window", str(args.exit_window))
+    if args.commit_linger is not None:
+        serve_args += ("--commit-linger", str(args.commit_linger))
 
     folder = hard_scale_recording(args.seed, args.minutes)
     store = json.loads((folder / "store.json").read_text())

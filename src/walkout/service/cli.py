@@ -53,6 +53,13 @@ def serve(
             "LIVE_EXIT_WINDOW_S; as long as the reorder window: off)."
         ),
     ] = None,
+    commit_linger: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds the log waits for more messages before committing a small batch "
+            "(group commit; default 0.005, 0: commit at once)."
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -86,11 +93,13 @@ def serve(
     elif store is None:
         typer.echo("error: give --store DIR (a folder with store.json), or --demo", err=True)
         raise typer.Exit(2)
-    window = {} if reorder_window is None else {"reorder_window_s": reorder_window}
+    tuned = {} if reorder_window is None else {"reorder_window_s": reorder_window}
     if weight_grace is not None:
-        window["weight_grace_s"] = weight_grace
+        tuned["weight_grace_s"] = weight_grace
     if exit_window is not None:
-        window["exit_window_s"] = exit_window
+        tuned["exit_window_s"] = exit_window
+    if commit_linger is not None:
+        tuned["commit_linger_s"] = commit_linger
     try:
         settings = ServiceSettings(
             store_dir=store,
@@ -100,7 +109,7 @@ def serve(
             mqtt=not no_mqtt,
             mqtt_url=mqtt_url,
             admin_key=admin_key,
-            **window,
+            **tuned,
         )
         run(settings, on_ready)
     except (ValidationError, RecordingError) as exc:

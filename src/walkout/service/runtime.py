@@ -289,11 +289,19 @@ class LiveStore:
             jobs = [job]
             n = len(job.msgs)
             stop = False
+            linger_until = time.monotonic() + self.settings.commit_linger_s
             while n < self.settings.batch_max:
                 try:
                     more = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    # group commit: a small batch waits a moment for the next payloads
+                    wait = linger_until - time.monotonic()
+                    if n >= self.settings.batch_max // 10 or wait <= 0:
+                        break
+                    try:
+                        more = self._queue.get(timeout=wait)
+                    except queue.Empty:
+                        break
                 if more is None:
                     stop = True
                     break

@@ -102,6 +102,14 @@ class ServiceSettings(BaseModel):
         description="Most messages committed in one transaction. Larger batches amortise the "
         "fsync (throughput); each waits for the whole batch's commit (latency).",
     )
+    commit_linger_s: float = Field(
+        0.005,
+        ge=0,
+        description="How long the ingestor waits for more messages before it commits fewer "
+        "than batch_max / 10 (group commit): each commit is an fsync, and a store's devices "
+        "send a few hundred small payloads a second. Every message waits up to this much "
+        "longer for its acknowledgement. 0: commit whatever is queued at once.",
+    )
     queue_max: int = Field(
         200_000,
         ge=1,
