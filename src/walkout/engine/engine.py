@@ -1346,29 +1346,40 @@ class Engine:
                 # a reading of this shelf that comes later still is then too late).
                 for change in det.flush():
                     self._on_change(change)
+                # What the unread samples hold began after ``read_to`` (earlier, it would be
+                # moving already): only the party's hands there and then can make it theirs.
+                # A shelf by the exits rings while others pass or touch it.
                 read_to = det.processed_t
-                if read_to < t_near and not det.raw_calm_through(position[plate], t_near):
-                    # What the unread samples hold began after ``read_to`` (earlier, it would
-                    # be moving already): only the party's hands there and then can make it
-                    # theirs. A shelf by the exits rings while others pass or touch it.
-                    unread = (
-                        self.people.proximity([plate], read_to, t_near, whole_run=True)
-                        if math.isfinite(read_to)
-                        else None
+                if (
+                    read_to < t_near
+                    and not det.raw_calm_through(position[plate], t_near)
+                    and (
+                        not math.isfinite(read_to)
+                        or self._party_near(account, plate, read_to, t_near, in_reach=True)
                     )
-                    if unread is None or self._party_may_have(account, unread, in_reach=True):
-                        return f"shelf {shelf_of[plate]} was not read past t={t_near:.1f}"
+                ):
+                    return f"shelf {shelf_of[plate]} was not read past t={t_near:.1f}"
             since = det.active_since(position[plate])
-            if since is not None and since <= t_near:
-                near = self.people.proximity([plate], since, t_near, whole_run=True)
-                if self._party_may_have(account, near):
-                    return f"plate {self.store.plate_ids[plate]} moving since t={since:.1f}"
+            if (
+                since is not None
+                and since <= t_near
+                and self._party_near(account, plate, since, t_near)
+            ):
+                return f"plate {self.store.plate_ids[plate]} moving since t={since:.1f}"
         for c in self.pending:
             if c.t_start <= reached.get(c.plate, -math.inf) and self._party_may_have(
                 account, self._people_at([c])
             ):
                 return f"a change on plate {self.store.plate_ids[c.plate]} not yet decided"
         return None
+
+    def _party_near(
+        self, account: str, plate: int, t0: float, t1: float, in_reach: bool = False
+    ) -> bool:
+        """Whether the party may have made what moved ``plate`` from ``t0`` to ``t1`` (hands
+        looked for over the whole stretch)."""
+        near = self.people.proximity([plate], t0, t1, whole_run=True)
+        return self._party_may_have(account, near, in_reach)
 
     def _party_may_have(
         self, account: str, people: list[Proximity], in_reach: bool = False
