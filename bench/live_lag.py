@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from live_load import hard_scale_recording
+from live_load import hard_scale_recording, timed_exits
 from walkout.engine import Engine, FinalReceipt
 from walkout.recording.files import read_store
 from walkout.recording.models import ExitMsg
@@ -61,10 +61,6 @@ def main() -> None:
     kept = json.loads(kept_path.read_text()) if kept_path.is_file() else {}
     arrivals: dict[str, float] = kept.get("arrivals", {})
     sent = json.loads((args.workdir / "publisher.json").read_text())
-    published: dict[tuple[str, float], float] = {}  # (gate, t) -> first publish, wall clock
-    for gate, t, wall in sent["exits"]:
-        published.setdefault((gate, round(t, 3)), wall)
-
     url = f"sqlite:///{args.workdir / 'walkout.db'}"
     dbe = make_engine(url)
     received = np.zeros(MessageLog(dbe).next_seq)  # log seq -> when it was logged
@@ -77,14 +73,8 @@ def main() -> None:
             seqs, ats = zip(*part, strict=True)
             received[list(seqs)] = ats
 
-    # each account's last exit, as the live bench matched it: truth's, then the exit lines
-    # of that gate within 0.25 s (the earliest published; the log's copy of that same line)
-    truth = json.loads((folder / "truth.json").read_text())
-    last_exit: dict[str, tuple[str, float]] = {}
-    for person in truth.get("persons", []):
-        acct, t = person["account"], person.get("exit_t")
-        if t is not None and (acct not in last_exit or t > last_exit[acct][1]):
-            last_exit[acct] = (person["exit_gate"], t)
+    # each account's exit line, as the live bench timed it (the log's copy of that same line)
+    timed = timed_exits(json.loads((folder / "truth.json").read_text()), sent["exits"])
 
     settings = ServiceSettings(store_dir=folder, db_url=url)
     engine = Engine(read_store(folder), settings.engine_config())
@@ -128,15 +118,10 @@ def main() -> None:
 
     legs: dict[str, tuple[float, float, float, float, float]] = {}
     for account in made_at:
-        if account not in last_exit:
+        if account not in timed:
             continue
-        gate, t = last_exit[account]
-        near = [
-            (wall, te) for (g, te), wall in published.items() if g == gate and abs(te - t) <= 0.25
-        ]
-        if not near:
-            continue
-        wall_pub, te = min(near)
+        gate, te, wall_pub = timed[account]
+        te = round(te, 3)
         if (gate, te) not in exit_seq:
             continue
         e_seq = exit_seq[(gate, te)]

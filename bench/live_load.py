@@ -457,11 +457,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def exit_latencies(
-    truth: dict[str, Any], exits: list[tuple[str, float, float]], arrivals: dict[str, float]
-) -> tuple[dict[str, float], int]:
-    """Per account, receipt arrival minus the publish of the party's last exit (matched by
-    gate and t); and how many receipts could not be matched to an exit."""
+def timed_exits(
+    truth: dict[str, Any], exits: list[tuple[str, float, float]]
+) -> dict[str, tuple[str, float, float]]:
+    """Per account, the exit line its receipt is timed from: of the lines at the gate of the
+    party's last exit in truth, within 0.25 s of it, the first published, as (gate, t, wall).
+    An account whose exit line the simulated network dropped has none."""
     by_gate: dict[str, list[tuple[float, float]]] = {}
     for gate, t, wall in exits:
         by_gate.setdefault(gate, []).append((t, wall))
@@ -470,19 +471,23 @@ def exit_latencies(
         acct, t = person["account"], person.get("exit_t")
         if t is not None and (acct not in last_exit or t > last_exit[acct][1]):
             last_exit[acct] = (person["exit_gate"], t)
-    out: dict[str, float] = {}
-    unmatched = 0
-    for acct, arrived in arrivals.items():
-        if acct not in last_exit:
-            unmatched += 1
-            continue
-        gate, t = last_exit[acct]
-        near = [w for (te, w) in by_gate.get(gate, []) if abs(te - t) <= 0.25]
-        if not near:
-            unmatched += 1  # its exit line was dropped by the simulated network
-            continue
-        out[acct] = arrived - min(near)
-    return out, unmatched
+    out: dict[str, tuple[str, float, float]] = {}
+    for acct, (gate, t) in last_exit.items():
+        near = [(w, te) for (te, w) in by_gate.get(gate, []) if abs(te - t) <= 0.25]
+        if near:
+            wall, te = min(near)
+            out[acct] = (gate, te, wall)
+    return out
+
+
+def exit_latencies(
+    truth: dict[str, Any], exits: list[tuple[str, float, float]], arrivals: dict[str, float]
+) -> tuple[dict[str, float], int]:
+    """Per account, receipt arrival minus the publish of the party's last exit (matched by
+    gate and t); and how many receipts could not be matched to an exit."""
+    timed = timed_exits(truth, exits)
+    out = {acct: arrived - timed[acct][2] for acct, arrived in arrivals.items() if acct in timed}
+    return out, len(arrivals) - len(out)
 
 
 def main() -> None:
